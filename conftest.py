@@ -1,0 +1,56 @@
+"""Shared fixtures: a fixed cast per test workspace, so permission tests are one line each."""
+
+import os
+import tempfile
+from types import SimpleNamespace
+
+# Tests never touch ./data: each run gets its own data dir (secret key, encryption key, queue).
+os.environ.setdefault("SMMDESK_DATA_DIR", tempfile.mkdtemp(prefix="smmdesk-test-"))
+
+import pytest  # noqa: E402
+
+ROLES = ["owner", "smm_manager", "content_manager", "agent", "viewer"]
+PASSWORD = "correct-horse-battery-9"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_fake_network():
+    from smmdesk.channels.fake.adapter import FakeNetwork
+
+    FakeNetwork.reset()
+    yield
+    FakeNetwork.reset()
+
+
+def make_workspace(slug: str, name: str, roles=ROLES):
+    from smmdesk.accounts.models import Membership, User, Workspace
+    from smmdesk.business.models import BusinessProfile
+
+    workspace = Workspace.objects.create(slug=slug, name=name)
+    BusinessProfile.objects.create(workspace=workspace, name=name, city="Orenburg", districts=["Leninsky"],
+                                   languages=["ru", "en"], timezone="Asia/Yekaterinburg")
+    users = {}
+    for role in roles:
+        user = User.objects.create_user(f"{role}@{slug}.example", PASSWORD, name=role.replace("_", " ").title())
+        Membership.objects.create(user=user, workspace=workspace, role=role)
+        users[role] = user
+    return workspace, users
+
+
+@pytest.fixture
+def cast(db):
+    """A workspace with one person per role, and an outsider who owns another workspace."""
+    workspace, users = make_workspace("salon", "Salon Leninsky")
+    other, other_users = make_workspace("rival", "Rival Salon", roles=["owner"])
+    return SimpleNamespace(workspace=workspace, users=users, other=other, outsider=other_users["owner"])
+
+
+@pytest.fixture
+def login(client):
+    """login(user) signs the test client in as that user and returns the client."""
+
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in

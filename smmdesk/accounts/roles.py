@@ -1,0 +1,34 @@
+"""Roles and what each may do. Views and API operations name a permission, never a role."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    SMM_MANAGER = "smm_manager", _("SMM manager")
+    CONTENT_MANAGER = "content_manager", _("Content manager")
+    AGENT = "agent", _("Agent")
+    VIEWER = "viewer", _("Viewer")
+
+
+ALL = frozenset(Role.values)
+MANAGERS = frozenset({Role.OWNER, Role.SMM_MANAGER})
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    # Reading the workspace's pages.
+    "workspace.view": ALL,
+    "profile.view": ALL,
+    "profile.edit": MANAGERS,
+    "channels.view": frozenset({Role.OWNER, Role.SMM_MANAGER, Role.CONTENT_MANAGER}),
+    "channels.manage": MANAGERS,
+    "members.view": MANAGERS,
+    "members.manage": frozenset({Role.OWNER}),
+    "audit.view": frozenset({Role.OWNER}),
+}
+
+
+def allowed(role: str | None, permission: str) -> bool:
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+    return role in PERMISSIONS[permission]

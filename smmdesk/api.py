@@ -1,0 +1,99 @@
+"""The HTTP API under /api/: personal bearer tokens or the browser session, the same role checks as views."""
+
+from functools import wraps
+
+from django.http import Http404
+from django.utils import timezone
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer, django_auth
+
+from smmdesk import __version__
+from smmdesk.accounts.access import membership_for
+from smmdesk.accounts.models import ApiToken
+from smmdesk.accounts.roles import allowed
+from smmdesk.lib.crypto import token_hash
+
+
+class ApiTokenAuth(HttpBearer):
+    def authenticate(self, request, token):
+        found = (ApiToken.objects.select_related("user")
+                 .filter(token_hash=token_hash(token), revoked_at__isnull=True, user__is_active=True).first())
+        if found is None:
+            return None
+        now = timezone.now()
+        # Only touch the row once a minute: a busy client must not turn every GET into a write.
+        if found.last_used_at is None or (now - found.last_used_at).total_seconds() > 60:
+            ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+        request.user = found.user
+        return found.user
+
+
+api = NinjaAPI(
+    title="smmdesk API",
+    version=__version__,
+    auth=[ApiTokenAuth(), django_auth],
+    urls_namespace="api",
+    description="Personal API tokens are created in Account → API tokens and sent as `Authorization: Bearer <token>`.",
+)
+
+
+def requires(permission: str):
+    """Mark an operation taking `slug` with the permission it needs; sets request.workspace/membership."""
+    allowed(None, permission)
+
+    def decorate(func):
+        @wraps(func)
+        def wrapper(request, slug: str, *args, **kwargs):
+            membership = membership_for(request.auth, slug)
+            if membership is None:
+                raise HttpError(404, "no such workspace")
+            if not allowed(membership.role, permission):
+                raise HttpError(403, "your role does not allow this")
+            request.workspace = membership.workspace
+            request.membership = membership
+            return func(request, slug, *args, **kwargs)
+
+        wrapper.access = permission
+        return wrapper
+
+    return decorate
+
+
+def user_operation(func):
+    """An operation that only reads or writes the caller's own rows."""
+    func.access = "user"
+    return func
+
+
+@api.exception_handler(ValidationError)
+def validation_errors(request, exc):
+    errors = []
+    for error in exc.errors:
+        # loc is like ["body", "payload", "name"]; the last parts name the field for the client.
+        loc = [str(p) for p in error.get("loc", []) if p not in ("body", "payload", "query", "path")]
+        errors.append({"field": ".".join(loc) or "body", "message": error.get("msg", "invalid")})
+    return api.create_response(request, {"detail": "invalid input", "errors": errors}, status=422)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return api.create_response(request, {"detail": "not found"}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthorized(request, exc):
+    return api.create_response(request, {"detail": "authentication required"}, status=401)
+
+
+def register_routers():
+    from smmdesk.accounts.api import router as accounts_router
+    from smmdesk.business.api import router as business_router
+    from smmdesk.channels.api import router as channels_router
+
+    api.add_router("/", accounts_router)
+    api.add_router("/", business_router)
+    api.add_router("/", channels_router)
+
+
+register_routers()

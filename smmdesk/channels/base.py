@@ -1,0 +1,158 @@
+"""The adapter contract every network implements (see docs/adding-a-network.md).
+
+Adapters take and return the plain dataclasses below, never ORM rows, so they can be tested without a
+database and run in any worker.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel
+
+
+class Capability(enum.StrEnum):
+    INBOX = "inbox"
+    REPLY = "reply"
+    PUBLISH = "publish"
+    MODERATE = "moderate"
+    METRICS = "metrics"
+    ENTRIES = "entries"
+    SEARCH = "search"
+
+
+class AdapterError(Exception):
+    """A network call failed.
+
+    permanent: retrying the same call cannot succeed (bad request, content refused).
+    retry_after: seconds the network asked us to wait (429), if it said.
+    reconnect: the credentials no longer work; the channel needs the owner's attention.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None,
+                 reconnect: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent or reconnect
+        self.retry_after = retry_after
+        self.reconnect = reconnect
+
+
+@dataclass(frozen=True)
+class PostLimits:
+    max_text: int
+    max_media: int = 0
+    supports_link: bool = True
+    supports_first_comment: bool = False
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    external_id: str
+    name: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class ExternalRef:
+    external_id: str
+    url: str = ""
+    parent_id: str = ""
+
+
+@dataclass
+class InboundEvent:
+    external_id: str
+    kind: Literal["dm", "comment", "mention", "email", "chat"]
+    author_id: str
+    author_name: str
+    text: str
+    created_at: datetime
+    thread_id: str = ""
+    reply_to_id: str = ""
+    author_url: str = ""
+    attachments: list[dict] = field(default_factory=list)
+    raw: dict = field(default_factory=dict)
+
+
+@dataclass
+class OutboundReply:
+    text: str
+    thread_id: str
+    reply_to_id: str = ""
+    recipient_id: str = ""
+    idempotency_key: str = ""
+
+
+@dataclass
+class PostVariant:
+    text: str
+    media: list[str] = field(default_factory=list)
+    link: str = ""
+    first_comment: str = ""
+
+
+@dataclass(frozen=True)
+class MetricPoint:
+    external_id: str
+    name: str
+    value: float
+    measured_at: datetime
+
+
+@dataclass(frozen=True)
+class Entry:
+    author_id: str
+    author_name: str
+    kinds: frozenset[str]
+    text: str = ""
+    created_at: datetime | None = None
+
+
+class Adapter:
+    kind: ClassVar[str]
+    label: ClassVar[str]
+    Config: ClassVar[type[BaseModel]]
+    capabilities: ClassVar[frozenset[Capability]]
+    limits: ClassVar[PostLimits]
+
+    def __init__(self, config: BaseModel, channel_id: int | None = None):
+        self.config = config
+        self.channel_id = channel_id
+
+    def _unsupported(self, capability: Capability):
+        raise AdapterError(f"{self.kind} does not support {capability.value}", permanent=True)
+
+    def check(self) -> AccountInfo:
+        raise NotImplementedError
+
+    def parse_webhook(self, body: bytes, headers) -> list[InboundEvent]:
+        self._unsupported(Capability.INBOX)
+
+    def poll(self, cursor: str | None) -> tuple[list[InboundEvent], str | None]:
+        self._unsupported(Capability.INBOX)
+
+    def send_reply(self, reply: OutboundReply) -> ExternalRef:
+        self._unsupported(Capability.REPLY)
+
+    def publish(self, variant: PostVariant, idempotency_key: str) -> ExternalRef:
+        self._unsupported(Capability.PUBLISH)
+
+    def find_published(self, idempotency_key: str) -> ExternalRef | None:
+        """Reconciliation after a crash: the post made with this key, if the network has it."""
+        self._unsupported(Capability.PUBLISH)
+
+    def moderate(self, ref: ExternalRef, action: Literal["hide", "delete"]) -> None:
+        self._unsupported(Capability.MODERATE)
+
+    def metrics(self, refs: list[ExternalRef]) -> list[MetricPoint]:
+        self._unsupported(Capability.METRICS)
+
+    def entries(self, ref: ExternalRef) -> list[Entry]:
+        self._unsupported(Capability.ENTRIES)
+
+    def search(self, query: str, since: datetime | None) -> list[InboundEvent]:
+        self._unsupported(Capability.SEARCH)

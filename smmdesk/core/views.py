@@ -1,0 +1,53 @@
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from smmdesk.accounts import actions as account_actions
+from smmdesk.accounts.access import public_view, user_view, workspace_view
+from smmdesk.core import actions
+from smmdesk.core.sections import SECTIONS
+from smmdesk.lib import health
+
+
+@user_view
+def home(request):
+    membership = request.user.memberships_in_order().first()
+    if membership is None:
+        return redirect("accounts:workspace_new")
+    return redirect("core:dashboard", slug=membership.workspace.slug)
+
+
+@workspace_view("workspace.view")
+def dashboard(request):
+    context = actions.dashboard(request.workspace, request.membership)
+    return render(request, "core/dashboard.html", {**context, "active_section": "dashboard"})
+
+
+@workspace_view("workspace.view")
+def section(request, section):
+    for key, label, description in SECTIONS:
+        if key == section:
+            return render(request, "core/section.html",
+                          {"active_section": key, "label": label, "description": description})
+    raise Http404("no such section")
+
+
+@public_view
+def healthz(request):
+    problems = {"database": health.check_database(), "queue": health.check_queue()}
+    body = {part: "ok" if problem is None else problem for part, problem in problems.items()}
+    return JsonResponse(body, status=200 if not any(problems.values()) else 503)
+
+
+@public_view
+@require_POST
+def set_language(request):
+    language = request.POST.get("language", "")
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = "/"
+    response = redirect(target)
+    account_actions.set_language(request, response, language)
+    return response

@@ -1,0 +1,17 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from smmdesk.api import api
+from smmdesk.core.admin_site import restrict_admin_to_owners
+
+restrict_admin_to_owners(admin.site)
+
+urlpatterns = [
+    path("", include("smmdesk.core.urls")),
+    path("accounts/", include("smmdesk.accounts.urls")),
+    path("w/<slug:slug>/settings/", include("smmdesk.business.urls")),
+    path("w/<slug:slug>/settings/channels/", include("smmdesk.channels.urls")),
+    path("api/", api.urls),
+    path(settings.SMMDESK_ADMIN_PATH, admin.site.urls),
+]
