@@ -1,16 +1,17 @@
 """Shared fixtures: a fixed cast per test workspace, so permission tests are one line each."""
 
-import os
-import tempfile
 from types import SimpleNamespace
 
-# Tests never touch ./data: each run gets its own data dir (secret key, encryption key, queue).
-os.environ.setdefault("SMMDESK_DATA_DIR", tempfile.mkdtemp(prefix="smmdesk-test-"))
-
-import pytest  # noqa: E402
+import pytest
 
 ROLES = ["owner", "smm_manager", "content_manager", "agent", "viewer"]
 PASSWORD = "correct-horse-battery-9"
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # PBKDF2 at production strength would make the cast fixtures take seconds per test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

@@ -21,8 +21,15 @@ def membership_for(user, slug: str) -> Membership | None:
     return Membership.objects.select_related("workspace").filter(user=user, workspace__slug=slug).first()
 
 
-def workspace_view(permission: str):
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def workspace_view(permission: str, write: str | None = None):
+    """`permission` guards reading; `write` (default: the same) guards POST and other unsafe methods,
+    so one page can show a form to everyone who may read it and accept it only from who may change it."""
+    write = write or permission
     allowed(None, permission)  # fail at import on a typo
+    allowed(None, write)
 
     def decorate(view):
         @wraps(view)
@@ -32,13 +39,15 @@ def workspace_view(permission: str):
             membership = membership_for(request.user, slug)
             if membership is None:
                 raise Http404("no such workspace")
-            if not allowed(membership.role, permission):
+            needed = permission if request.method in SAFE_METHODS else write
+            if not allowed(membership.role, needed):
                 raise PermissionDenied
             request.workspace = membership.workspace
             request.membership = membership
             return view(request, *args, **kwargs)
 
         wrapper.access = permission
+        wrapper.write_access = write
         return wrapper
 
     return decorate

@@ -49,6 +49,13 @@ def audit(action, *, actor=None, workspace=None, email="", request=None, **detai
     )
 
 
+def audit_events(workspace: Workspace, limit: int = 200):
+    """The workspace's own events, plus account events (logins, tokens) of its current members."""
+    emails = workspace.memberships.values_list("user__email", flat=True)
+    own = Q(workspace=workspace) | Q(workspace__isnull=True, email__in=list(emails))
+    return AuditEvent.objects.filter(own).select_related("actor").order_by("-created_at")[:limit]
+
+
 def is_throttled(email: str, ip: str | None) -> bool:
     """Too many failed logins for this e-mail or from this address within the window.
 

@@ -46,6 +46,9 @@ class OpeningHours(models.Model):
     class Meta:
         ordering = ["weekday", "opens"]
 
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
 
 class HolidayException(models.Model):
     """A date when the usual hours do not apply: closed all day, or open at other hours."""
@@ -60,6 +63,9 @@ class HolidayException(models.Model):
     class Meta:
         ordering = ["date"]
         constraints = [models.UniqueConstraint(fields=["workspace", "date"], name="one_exception_per_date")]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.note}".strip()
 
 
 class Service(models.Model):
@@ -83,7 +89,9 @@ class Department(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="departments")
     name = models.CharField(_("name"), max_length=120)
     description = models.TextField(_("description"), blank=True)
-    members = models.ManyToManyField(Membership, blank=True, related_name="departments", verbose_name=_("members"))
+    members = models.ManyToManyField(
+        Membership, blank=True, related_name="departments", verbose_name=_("members")
+    )
     notify_email = models.EmailField(_("notify by e-mail"), blank=True)
     telegram_chat_id = models.CharField(_("notify in Telegram chat (id)"), max_length=32, blank=True)
 

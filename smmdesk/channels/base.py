@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, Literal
 
+from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel
 
 
@@ -23,6 +24,22 @@ class Capability(enum.StrEnum):
     ENTRIES = "entries"
     SEARCH = "search"
 
+    @property
+    def label(self) -> str:
+        return CAPABILITY_LABELS[self]
+
+
+# What each capability means to the person choosing a network, in their language.
+CAPABILITY_LABELS = {
+    Capability.INBOX: _("Receives messages and comments"),
+    Capability.REPLY: _("Replies"),
+    Capability.PUBLISH: _("Publishes posts"),
+    Capability.MODERATE: _("Hides and deletes comments"),
+    Capability.METRICS: _("Post metrics"),
+    Capability.ENTRIES: _("Contest entries"),
+    Capability.SEARCH: _("Search for mentions"),
+}
+
 
 class AdapterError(Exception):
     """A network call failed.
@@ -32,8 +49,14 @@ class AdapterError(Exception):
     reconnect: the credentials no longer work; the channel needs the owner's attention.
     """
 
-    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None,
-                 reconnect: bool = False):
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        reconnect: bool = False,
+    ):
         super().__init__(message)
         self.message = message
         self.permanent = permanent or reconnect

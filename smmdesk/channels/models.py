@@ -45,14 +45,46 @@ class Channel(models.Model):
     def adapter_class(self):
         return registry.get(self.kind)
 
+    @property
+    def known_kind(self) -> bool:
+        # A row can outlive its adapter (a network removed from the registry); pages must still render.
+        return self.kind in registry.ADAPTERS
+
+    @property
+    def kind_label(self) -> str:
+        return str(self.adapter_class.label) if self.known_kind else self.kind
+
+    @property
+    def account_link(self) -> str:
+        # The address comes from the network's answer: link to it only if it is a web address.
+        return self.account_url if self.account_url.startswith(("https://", "http://")) else ""
+
+    @property
+    def is_enabled(self) -> bool:
+        return self.status != self.Status.DISABLED
+
     def secret_values(self) -> dict:
+        """Raises ValueError when the encryption key no longer matches."""
         return json.loads(crypto.decrypt(self.secrets)) if self.secrets else {}
+
+    def secrets_set(self) -> dict[str, bool]:
+        """Which secret fields hold a value: all a page or API response may tell about them."""
+        names = channel_config.secret_names(self.adapter_class.Config) if self.known_kind else []
+        try:
+            stored = self.secret_values()
+        except ValueError:
+            # Unreadable with the current key: something is stored, and the next check will say so.
+            return {name: bool(self.secrets) for name in names}
+        return {name: name in stored for name in names}
 
     def typed_config(self) -> BaseModel:
         return self.adapter_class.Config(**self.config, **self.secret_values())
 
     def store_config(self, config: BaseModel) -> None:
         plain, hidden = channel_config.split(config)
+        # Known before anything could log them, so the log filter redacts them from the start.
+        for value in hidden.values():
+            crypto.remember_secret(value)
         self.config = plain
         self.secrets = crypto.encrypt(json.dumps(hidden)) if hidden else ""
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from pydantic import BaseModel, Field, SecretStr
 
 from smmdesk.channels.base import (
@@ -43,6 +45,8 @@ class FakeAccount:
     moderated: dict[str, str] = field(default_factory=dict)
     entries: dict[str, list[Entry]] = field(default_factory=dict)
     revoked: bool = False
+    # When set, check() fails with this message, as a real network's error would (tests put secrets in it).
+    check_error: str | None = None
 
 
 class FakeNetwork:
@@ -65,25 +69,43 @@ class FakeNetwork:
             cls.accounts.clear()
 
 
+# Titles and descriptions are marked with gettext_noop for extraction; the settings form translates them
+# when it is shown, in the viewer's language.
 class FakeConfig(BaseModel):
     account_id: str = Field(
-        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$",
-        title="Account id", description="Any id; channels with the same id share one fake account.",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        title=gettext_noop("Account id"),
+        description=gettext_noop("Any id; channels with the same id share one fake account."),
     )
     stands_for: Literal["vk", "telegram", "mastodon", "other"] = Field(
-        "other", title="Stands for", description="Which real network this fake channel imitates in the demo."
+        "other",
+        title=gettext_noop("Stands for"),
+        description=gettext_noop("Which real network this fake channel imitates in the demo."),
+        json_schema_extra={
+            "choice_labels": {
+                "vk": gettext_noop("VK"),
+                "telegram": gettext_noop("Telegram"),
+                "mastodon": gettext_noop("Mastodon"),
+                "other": gettext_noop("Other"),
+            }
+        },
     )
     api_token: SecretStr = Field(
-        title="API token", description="Any text; a token starting with 'revoked' fails the check.",
+        title=gettext_noop("API token"),
+        description=gettext_noop("Any text; a token starting with 'revoked' fails the check."),
     )
     webhook_secret: SecretStr | None = Field(
-        None, title="Webhook secret", description="Signs inbound webhooks (HMAC-SHA256 of the body).",
+        None,
+        title=gettext_noop("Webhook secret"),
+        description=gettext_noop("Signs inbound webhooks (HMAC-SHA256 of the body)."),
     )
 
 
 class FakeAdapter(Adapter):
     kind = "fake"
-    label = "Fake network (demo and tests)"
+    label = _("Fake network (demo and tests)")
     Config = FakeConfig
     capabilities = frozenset(Capability)
     limits = PostLimits(max_text=2000, max_media=10, supports_link=True, supports_first_comment=True)
@@ -96,9 +118,14 @@ class FakeAdapter(Adapter):
         return account
 
     def check(self) -> AccountInfo:
-        self._account
-        return AccountInfo(external_id=self.config.account_id, name=f"Fake {self.config.stands_for} account",
-                           url=f"https://fake.invalid/{self.config.account_id}")
+        account = self._account
+        if account.check_error:
+            raise AdapterError(account.check_error)
+        return AccountInfo(
+            external_id=self.config.account_id,
+            name=f"Fake {self.config.stands_for} account",
+            url=f"https://fake.invalid/{self.config.account_id}",
+        )
 
     def parse_webhook(self, body: bytes, headers) -> list[InboundEvent]:
         secret = self.config.webhook_secret
@@ -111,10 +138,15 @@ class FakeAdapter(Adapter):
             items = json.loads(body)
             return [
                 InboundEvent(
-                    external_id=str(item["id"]), kind=item.get("kind", "dm"), author_id=str(item["from"]),
-                    author_name=item.get("name", ""), text=item.get("text", ""),
-                    created_at=datetime.fromisoformat(item["date"]), thread_id=str(item.get("thread", "")),
-                    reply_to_id=str(item.get("reply_to", "")), raw=item,
+                    external_id=str(item["id"]),
+                    kind=item.get("kind", "dm"),
+                    author_id=str(item["from"]),
+                    author_name=item.get("name", ""),
+                    text=item.get("text", ""),
+                    created_at=datetime.fromisoformat(item["date"]),
+                    thread_id=str(item.get("thread", "")),
+                    reply_to_id=str(item.get("reply_to", "")),
+                    raw=item,
                 )
                 for item in items
             ]
@@ -124,7 +156,7 @@ class FakeAdapter(Adapter):
     def poll(self, cursor: str | None) -> tuple[list[InboundEvent], str | None]:
         account = self._account
         start = int(cursor or 0)
-        batch = account.inbound[start:start + 100]
+        batch = account.inbound[start : start + 100]
         return batch, str(start + len(batch))
 
     def send_reply(self, reply: OutboundReply) -> ExternalRef:
@@ -142,15 +174,25 @@ class FakeAdapter(Adapter):
         if existing:
             return existing
         post_id = FakeNetwork.next_id("post")
-        account.posts[post_id] = {"text": variant.text, "key": idempotency_key, "media": list(variant.media),
-                                  "likes": 0, "reposts": 0, "comments": 0, "deleted": False}
-        return ExternalRef(external_id=post_id, url=f"https://fake.invalid/{self.config.account_id}/{post_id}")
+        account.posts[post_id] = {
+            "text": variant.text,
+            "key": idempotency_key,
+            "media": list(variant.media),
+            "likes": 0,
+            "reposts": 0,
+            "comments": 0,
+            "deleted": False,
+        }
+        return ExternalRef(
+            external_id=post_id, url=f"https://fake.invalid/{self.config.account_id}/{post_id}"
+        )
 
     def find_published(self, idempotency_key: str) -> ExternalRef | None:
         for post_id, post in self._account.posts.items():
             if post["key"] == idempotency_key:
-                return ExternalRef(external_id=post_id,
-                                   url=f"https://fake.invalid/{self.config.account_id}/{post_id}")
+                return ExternalRef(
+                    external_id=post_id, url=f"https://fake.invalid/{self.config.account_id}/{post_id}"
+                )
         return None
 
     def moderate(self, ref: ExternalRef, action: Literal["hide", "delete"]) -> None:
@@ -164,8 +206,10 @@ class FakeAdapter(Adapter):
             post = account.posts.get(ref.external_id)
             if post is None:
                 continue
-            points += [MetricPoint(ref.external_id, name, float(post[name]), now)
-                       for name in ("likes", "reposts", "comments")]
+            points += [
+                MetricPoint(ref.external_id, name, float(post[name]), now)
+                for name in ("likes", "reposts", "comments")
+            ]
         return points
 
     def entries(self, ref: ExternalRef) -> list[Entry]:
@@ -173,5 +217,8 @@ class FakeAdapter(Adapter):
 
     def search(self, query: str, since: datetime | None) -> list[InboundEvent]:
         needle = query.casefold()
-        return [e for e in self._account.inbound
-                if needle in e.text.casefold() and (since is None or e.created_at >= since)]
+        return [
+            e
+            for e in self._account.inbound
+            if needle in e.text.casefold() and (since is None or e.created_at >= since)
+        ]

@@ -1,0 +1,59 @@
+# smmdesk — every target creates .venv if it is missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HOST PORT
+
+.PHONY: run test lint format install install-test browser bench messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test browser
+
+# Browser tests drive Debian's chromium; Playwright's own browser download cannot work offline.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (Debian package) for the browser tests"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+run: install
+	$(BIN)/smmdesk migrate
+	$(BIN)/smmdesk demo
+	$(BIN)/smmdesk serve
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: install-test lint
+	$(BIN)/pytest
+
+# Regenerate the message catalogues after changing strings (needs GNU gettext), then compile them.
+messages: install-test
+	cd smmdesk && ../$(BIN)/django-admin makemessages -l ru -l sk --settings=smmdesk.settings --ignore 'tests/*'
+	$(BIN)/python -m smmdesk.lib.compilemessages
+
+bench: install
+	$(BIN)/smmdesk bench --help
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

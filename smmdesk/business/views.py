@@ -1,0 +1,183 @@
+"""Settings pages for the business profile. Everyone in the workspace may read them; saving needs
+profile.edit, and people without it see the same forms read-only."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.forms import BaseForm
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from smmdesk.accounts.access import can, workspace_view
+from smmdesk.business import actions
+from smmdesk.business.forms import make_read_only
+from smmdesk.business.models import Department, HolidayException, Service
+
+EDIT = "profile.edit"
+get_or_post = require_http_methods(["GET", "HEAD", "POST"])
+
+
+def _writing(request) -> bool:
+    """True for a POST; refuses it unless the person may edit, before any input is looked at."""
+    if request.method != "POST":
+        return False
+    if not can(request, EDIT):
+        raise PermissionDenied
+    return True
+
+
+def _page(request, template, tab, **context):
+    can_edit = can(request, EDIT)
+    if not can_edit:
+        for value in context.values():
+            if isinstance(value, BaseForm):
+                make_read_only(value)
+    return render(
+        request, template, {"tab": tab, "active_section": "settings", "can_edit": can_edit, **context}
+    )
+
+
+def _saved(request, message, to, **kwargs):
+    messages.success(request, message)
+    return redirect(to, slug=request.workspace.slug, **kwargs)
+
+
+@workspace_view("profile.view")
+@get_or_post
+def profile(request):
+    form = actions.profile_form(request.workspace)
+    if _writing(request):
+        try:
+            actions.update_profile(request.workspace, request.POST)
+        except actions.InvalidInput as refused:
+            form = refused.form
+        else:
+            return _saved(request, _("Business profile saved."), "business:profile")
+    return _page(request, "business/profile.html", "profile", form=form)
+
+
+@workspace_view("profile.view")
+@get_or_post
+def hours(request):
+    form = actions.week_form(request.workspace)
+    if _writing(request):
+        try:
+            actions.set_week(request.workspace, request.POST)
+        except actions.InvalidInput as refused:
+            form = refused.form
+        else:
+            return _saved(request, _("Opening hours saved."), "business:hours")
+    return _hours_page(request, form=form, holiday_form=actions.holiday_form(request.workspace))
+
+
+def _hours_page(request, **forms):
+    return _page(
+        request, "business/hours.html", "hours", holidays=actions.holidays(request.workspace), **forms
+    )
+
+
+@workspace_view(EDIT)
+@require_POST
+def holiday_add(request):
+    try:
+        actions.add_holiday(request.workspace, request.POST)
+    except actions.InvalidInput as refused:
+        return _hours_page(request, form=actions.week_form(request.workspace), holiday_form=refused.form)
+    return _saved(request, _("Exception date added."), "business:hours")
+
+
+@workspace_view(EDIT)
+@require_POST
+def holiday_delete(request, pk):
+    holiday = get_object_or_404(HolidayException, workspace=request.workspace, pk=pk)
+    actions.delete_holiday(request.workspace, holiday.pk)
+    return _saved(request, _("Exception date deleted."), "business:hours")
+
+
+@workspace_view("profile.view")
+@get_or_post
+def services(request):
+    form = actions.service_form(request.workspace)
+    if _writing(request):
+        try:
+            actions.create_service(request.workspace, request.POST)
+        except actions.InvalidInput as refused:
+            form = refused.form
+        else:
+            return _saved(request, _("Service added."), "business:services")
+    return _page(
+        request,
+        "business/services.html",
+        "services",
+        services=actions.services(request.workspace),
+        currency=actions.profile_of(request.workspace).currency,
+        form=form,
+    )
+
+
+@workspace_view("profile.view")
+@get_or_post
+def service_edit(request, pk):
+    service = get_object_or_404(Service, workspace=request.workspace, pk=pk)
+    form = actions.service_form(request.workspace, service=service)
+    if _writing(request):
+        try:
+            actions.update_service(request.workspace, service, request.POST)
+        except actions.InvalidInput as refused:
+            form = refused.form
+        else:
+            return _saved(request, _("Service saved."), "business:services")
+    return _page(request, "business/service_edit.html", "services", service=service, form=form)
+
+
+@workspace_view(EDIT)
+@require_POST
+def service_delete(request, pk):
+    service = get_object_or_404(Service, workspace=request.workspace, pk=pk)
+    actions.delete_service(request.workspace, service.pk)
+    return _saved(request, _("Service “%(name)s” deleted.") % {"name": service.name}, "business:services")
+
+
+@workspace_view("profile.view")
+@get_or_post
+def departments(request):
+    form = actions.department_form(request.workspace)
+    if _writing(request):
+        try:
+            actions.create_department(request.workspace, request.POST)
+        except actions.InvalidInput as refused:
+            form = refused.form
+        else:
+            return _saved(request, _("Department added."), "business:departments")
+    return _page(
+        request,
+        "business/departments.html",
+        "departments",
+        departments=actions.departments(request.workspace),
+        form=form,
+    )
+
+
+@workspace_view("profile.view")
+@get_or_post
+def department_edit(request, pk):
+    department = get_object_or_404(Department, workspace=request.workspace, pk=pk)
+    form = actions.department_form(request.workspace, department=department)
+    if _writing(request):
+        try:
+            actions.update_department(request.workspace, department, request.POST)
+        except actions.InvalidInput as refused:
+            form = refused.form
+        else:
+            return _saved(request, _("Department saved."), "business:departments")
+    return _page(request, "business/department_edit.html", "departments", department=department, form=form)
+
+
+@workspace_view(EDIT)
+@require_POST
+def department_delete(request, pk):
+    department = get_object_or_404(Department, workspace=request.workspace, pk=pk)
+    actions.delete_department(request.workspace, department.pk)
+    return _saved(
+        request, _("Department “%(name)s” deleted.") % {"name": department.name}, "business:departments"
+    )

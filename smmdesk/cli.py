@@ -1,0 +1,249 @@
+"""The `smmdesk` command. Django is set up lazily so `--help` and `--version` work without configuration."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from smmdesk import __version__
+
+EXIT_CONFIG = 2
+
+
+def setup_django():
+    """Load settings; a bad environment ends here with one line per bad variable."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smmdesk.settings")
+    from smmdesk.lib.config import ConfigError
+
+    try:
+        import django
+
+        django.setup()
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(f"smmdesk: configuration error: {problem}", err=True)
+        sys.exit(EXIT_CONFIG)
+
+
+def require_reachable():
+    from smmdesk.lib import health
+
+    problems = [p for p in (health.check_database(), health.check_queue()) if p]
+    for problem in problems:
+        click.echo(f"smmdesk: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="smmdesk")
+def main():
+    """smmdesk: a self-hosted social-media manager for small businesses."""
+
+
+@main.command()
+def check():
+    """Check configuration, database and queue; one line per problem."""
+    setup_django()
+    from django.core import checks as django_checks
+
+    from smmdesk.lib import health
+
+    problems = [p for p in (health.check_database(), health.check_queue()) if p]
+    for message in django_checks.run_checks(include_deployment_checks=False):
+        if message.is_serious():
+            problems.append(f"{message.id}: {message.msg}")
+    if problems:
+        for problem in problems:
+            click.echo(f"smmdesk: {problem}", err=True)
+        sys.exit(1)
+    from django.conf import settings
+
+    queue = "redis" if settings.REDIS_URL else "sqlite"
+    click.echo(f"ok: database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, queue {queue}, "
+               f"data dir {settings.DATA_DIR}")
+
+
+@main.command()
+def migrate():
+    """Create or update the database schema."""
+    setup_django()
+    require_database()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1)
+
+
+def require_database():
+    from smmdesk.lib import health
+
+    problem = health.check_database()
+    if problem:
+        click.echo(f"smmdesk: {problem}", err=True)
+        sys.exit(1)
+
+
+@main.command()
+def demo():
+    """Load the demo workspaces (idempotent) and print the demo logins."""
+    setup_django()
+    require_database()
+    from smmdesk.core import demo as demo_data
+
+    for line in demo_data.load():
+        click.echo(line)
+
+
+@main.command()
+@click.option("--email", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", default="")
+@click.option("--superuser", is_flag=True, help="May open the admin (if also an owner of a workspace).")
+@click.option("--workspace", "workspace_slug", default="", help="Add the user to this workspace (slug).")
+@click.option("--role", default="owner", show_default=True,
+              type=click.Choice(["owner", "smm_manager", "content_manager", "agent", "viewer"]))
+def createuser(email, password, name, superuser, workspace_slug, role):
+    """Create a user, optionally as a member of a workspace."""
+    setup_django()
+    require_database()
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from smmdesk.accounts import actions
+    from smmdesk.accounts.models import Membership, Workspace
+
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise click.BadParameter("not a valid e-mail address", param_hint="--email")
+    workspace = None
+    if workspace_slug:
+        workspace = Workspace.objects.filter(slug=workspace_slug).first()
+        if workspace is None:
+            raise click.BadParameter(f"no workspace {workspace_slug!r}", param_hint="--workspace")
+    try:
+        user = actions.create_user(email, password, name=name, superuser=superuser)
+    except actions.ActionError as exc:
+        raise click.ClickException(f"--email: {exc.message}")
+    if workspace is not None:
+        Membership.objects.create(user=user, workspace=workspace, role=role)
+    click.echo(f"created {user.email}")
+
+
+def _consumer(workers: int):
+    from huey.contrib.djhuey import HUEY
+
+    return HUEY.create_consumer(workers=workers, worker_type="thread", periodic=True, check_worker_health=True)
+
+
+def _uvicorn(host: str, port: int, workers: int = 1):
+    import uvicorn
+
+    uvicorn.run("smmdesk.asgi:application", host=host, port=port, workers=workers, proxy_headers=True,
+                log_level="info", lifespan="off")
+
+
+@main.command()
+@click.option("--workers", default=2, show_default=True, help="Worker threads of the embedded queue consumer.")
+def serve(workers):
+    """Web and an embedded worker in one process: the one-machine mode."""
+    setup_django()
+    require_reachable()
+    from django.conf import settings
+
+    consumer = _consumer(workers)
+    # uvicorn owns the process's signals; the embedded consumer only runs its threads.
+    consumer._set_signal_handlers = lambda: None
+    consumer.start()
+    click.echo(f"smmdesk {__version__} on http://{settings.SMMDESK_HOST}:{settings.SMMDESK_PORT} "
+               f"(web + worker, data dir {settings.DATA_DIR})")
+    try:
+        _uvicorn(settings.SMMDESK_HOST, settings.SMMDESK_PORT)
+    finally:
+        consumer.stop(graceful=True)
+
+
+@main.command()
+@click.option("--workers", default=1, show_default=True, help="Web processes.")
+def web(workers):
+    """Only the web server, for running behind a load balancer."""
+    setup_django()
+    require_reachable()
+    from django.conf import settings
+
+    _uvicorn(settings.SMMDESK_HOST, settings.SMMDESK_PORT, workers=workers)
+
+
+@main.command()
+@click.option("--workers", default=4, show_default=True, help="Worker threads.")
+def worker(workers):
+    """Only a queue worker; run any number of them against one Redis."""
+    setup_django()
+    require_reachable()
+    _consumer(workers).run()
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+def backup(file):
+    """Write a consistent archive of the database and media to FILE."""
+    setup_django()
+    require_database()
+    from pathlib import Path
+
+    from smmdesk.lib.backup import BackupError, create_backup
+
+    try:
+        summary = create_backup(Path(file))
+    except BackupError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"backup written to {file}: {summary}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="Restore even if the database already has data.")
+def restore(file, force):
+    """Restore an archive made by `smmdesk backup` into this (empty) data dir and database."""
+    setup_django()
+    require_database()
+    from pathlib import Path
+
+    from smmdesk.lib.backup import BackupError, restore_backup
+
+    try:
+        summary = restore_backup(Path(file), force=force)
+    except BackupError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"restored from {file}: {summary}")
+
+
+@main.group()
+def channels():
+    """Channel adapters."""
+
+
+@channels.command("kinds")
+def channel_kinds():
+    """List every adapter kind with its capabilities."""
+    setup_django()
+    from smmdesk.channels.actions import describe_kinds
+
+    for info in describe_kinds():
+        click.echo(f"{info.kind:<12} {info.label}")
+        click.echo(f"{'':<12} capabilities: {', '.join(info.capabilities)}")
+        limits = info.limits
+        click.echo(f"{'':<12} limits: text {limits.max_text} chars, media {limits.max_media}, "
+                   f"link {'yes' if limits.supports_link else 'no'}, "
+                   f"first comment {'yes' if limits.supports_first_comment else 'no'}")
+
+
+@main.group()
+def bench():
+    """Benchmarks; each later feature adds its own."""
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,229 @@
+"""Every URL and API route is checked for each role of the workspace and for an outsider.
+
+A view added without an access declaration, or one that lets the wrong role in, fails here.
+"""
+
+import json
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from smmdesk.accounts.roles import PERMISSIONS, allowed
+from smmdesk.api import api
+
+ROLES = ["owner", "smm_manager", "content_manager", "agent", "viewer"]
+SKIP_NAMESPACES = {"admin", "api"}  # checked by their own tests below
+
+
+def walk(patterns, prefix="", namespace=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = p.namespace or ""
+            if ns in SKIP_NAMESPACES or getattr(p, "app_name", "") in SKIP_NAMESPACES:
+                continue
+            yield from walk(p.url_patterns, prefix + str(p.pattern), ns or namespace)
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), p, f"{namespace}:{p.name}" if namespace else p.name
+
+
+ROUTES = list(walk(get_resolver().url_patterns))
+
+
+def sample_objects(cast):
+    """One object of each kind that a URL can name, in the cast's workspace and in the other one."""
+    from smmdesk.accounts.models import Invitation, Membership
+    from smmdesk.business.models import Department, HolidayException, Service
+    from smmdesk.channels.fake.adapter import FakeConfig
+    from smmdesk.channels.models import Channel
+
+    def objects_in(workspace):
+        channel = Channel(workspace=workspace, kind="fake", name="VK")
+        channel.store_config(FakeConfig(account_id=f"acc-{workspace.slug}", api_token="token-123456"))
+        channel.save()
+        from datetime import date, timedelta
+
+        from django.utils import timezone
+
+        return {
+            "channel": channel.pk,
+            "service": Service.objects.create(workspace=workspace, name="Women's haircut", price=1200).pk,
+            "department": Department.objects.create(workspace=workspace, name="Quality").pk,
+            "holiday": HolidayException.objects.create(workspace=workspace, date=date(2027, 1, 1)).pk,
+            "membership": Membership.objects.filter(workspace=workspace).exclude(role="owner").first().pk
+            if Membership.objects.filter(workspace=workspace).exclude(role="owner").exists()
+            else Membership.objects.filter(workspace=workspace).first().pk,
+            "invitation": Invitation.objects.create(
+                workspace=workspace, email="new@example.com", role="agent", token_hash=workspace.slug * 2,
+                expires_at=timezone.now() + timedelta(days=1)).pk,
+        }
+
+    return objects_in(cast.workspace), objects_in(cast.other)
+
+
+# Which object a route's <pk> names, by the route's namespace.
+PK_KIND = {
+    "channels": "channel",
+    "accounts:member_role": "membership",
+    "accounts:member_remove": "membership",
+    "accounts:invitation_revoke": "invitation",
+    "accounts:token_revoke": None,  # the user's own tokens: covered in accounts tests
+}
+
+
+def pk_kind(name):
+    if name in PK_KIND:
+        return PK_KIND[name]
+    namespace, _, route = name.partition(":")
+    if namespace in PK_KIND:
+        return PK_KIND[namespace]
+    for kind in ("service", "department", "holiday"):
+        if route.startswith(kind):
+            return kind
+    raise AssertionError(f"{name}: tell tests/test_permissions.py which object its <pk> names")
+
+
+def build(route, name, slug, objects):
+    url = "/" + route.replace("<slug:slug>", slug).replace("<str:kind>", "fake")
+    if "<int:pk>" in url:
+        url = url.replace("<int:pk>", str(objects[pk_kind(name)]))
+    return url
+
+
+def test_every_view_declares_its_access():
+    missing = [name for _route, p, name in ROUTES if not hasattr(p.callback, "access")]
+    assert not missing, f"views without an access declaration: {missing}"
+    unknown = [name for _r, p, name in ROUTES
+               if p.callback.access not in ("public", "user") and p.callback.access not in PERMISSIONS]
+    assert not unknown, unknown
+
+
+WORKSPACE_ROUTES = [(r, p, n) for r, p, n in ROUTES if "<slug:slug>" in r]
+
+
+@pytest.mark.parametrize("role", ROLES + ["outsider", "anonymous"])
+@pytest.mark.parametrize("route,pattern,name", WORKSPACE_ROUTES, ids=[n for _r, _p, n in WORKSPACE_ROUTES])
+def test_workspace_route_checks_role(cast, client, route, pattern, name, role):
+    mine, theirs = sample_objects(cast)
+    url = build(route, name, cast.workspace.slug, mine)
+    if role == "anonymous":
+        for method in (client.get, client.post):
+            response = method(url)
+            assert response.status_code == 302 and "/accounts/login/" in response["Location"], (name, method)
+        return
+    user = cast.outsider if role == "outsider" else cast.users[role]
+    client.force_login(user)
+    read, write = pattern.callback.access, getattr(pattern.callback, "write_access", pattern.callback.access)
+    for method, permission in ((client.get, read), (client.post, write)):
+        status = method(url).status_code
+        assert status != 500, (name, role)
+        if role == "outsider":
+            assert status == 404, (name, method.__name__, status)
+        elif allowed(role, permission):
+            assert status not in (403, 404), (name, role, method.__name__, status)
+        else:
+            assert status == 403, (name, role, method.__name__, status)
+    if "<int:pk>" in route and role != "outsider":
+        # Another workspace's object through this workspace's address: never found.
+        foreign = build(route, name, cast.workspace.slug, theirs)
+        for method in (client.get, client.post):
+            # 405: a POST-only view refuses a GET before it looks anything up.
+            assert method(foreign).status_code in (403, 404, 405), (name, role)
+        assert client.post(foreign).status_code in (403, 404), (name, role)
+
+
+OTHER_ROUTES = [(r, p, n) for r, p, n in ROUTES if "<slug:slug>" not in r]
+
+
+@pytest.mark.parametrize("route,pattern,name", OTHER_ROUTES, ids=[n for _r, _p, n in OTHER_ROUTES])
+def test_account_routes(cast, client, route, pattern, name):
+    url = "/" + route
+    for placeholder, value in (("<int:pk>", "999999"), ("<str:token>", "nope"), ("<uidb64>", "MQ"),
+                               ("<token>", "set-password")):
+        url = url.replace(placeholder, value)
+    anonymous = client.get(url).status_code
+    assert anonymous != 500
+    if pattern.callback.access == "user":
+        assert anonymous == 302
+    client.force_login(cast.users["viewer"])
+    assert client.get(url).status_code != 500
+    assert client.post(url).status_code != 500
+
+
+def api_operations():
+    for prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                for method in operation.methods:
+                    yield method, (prefix + path).replace("//", "/"), operation
+
+
+API_OPS = list(api_operations())
+
+
+def test_every_api_operation_declares_its_access():
+    missing = [f"{m} {p}" for m, p, op in API_OPS if not hasattr(op.view_func, "access")]
+    assert not missing, f"API operations without an access declaration: {missing}"
+
+
+def fill_api_path(path, slug, objects):
+    path = path.replace("{slug}", slug)
+    for key, kind in (("{channel_id}", "channel"), ("{service_id}", "service"),
+                      ("{department_id}", "department"), ("{holiday_id}", "holiday")):
+        path = path.replace(key, str(objects[kind]))
+    assert "{" not in path, f"tests/test_permissions.py cannot fill {path}"
+    return "/api" + path
+
+
+WS_API_OPS = [(m, p, op) for m, p, op in API_OPS if "{slug}" in p]
+
+
+@pytest.mark.parametrize("role", ROLES + ["outsider", "anonymous"])
+@pytest.mark.parametrize("method,path,operation", WS_API_OPS, ids=[f"{m} {p}" for m, p, _ in WS_API_OPS])
+def test_api_route_checks_role(cast, role, method, path, operation):
+    from django.test import Client
+
+    from smmdesk.accounts import actions
+
+    mine, theirs = sample_objects(cast)
+    headers = {}
+    if role != "anonymous":
+        user = cast.outsider if role == "outsider" else cast.users[role]
+        _token, raw = actions.create_api_token(user, "test")
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
+    client = Client()
+    url = fill_api_path(path, cast.workspace.slug, mine)
+    response = client.generic(method, url, json.dumps({}), content_type="application/json", **headers)
+    status = response.status_code
+    assert status != 500, (method, path, role)
+    if role == "anonymous":
+        assert status == 401
+    elif role == "outsider":
+        assert status == 404
+    elif allowed(role, operation.view_func.access):
+        assert status not in (401, 403, 404), (method, path, role, status, response.content[:300])
+    else:
+        assert status == 403, (method, path, role, status)
+    if role in ROLES and "{" in path.replace("{slug}", ""):
+        foreign = fill_api_path(path, cast.workspace.slug, theirs)
+        status = client.generic(method, foreign, json.dumps({}), content_type="application/json",
+                                **headers).status_code
+        assert status in (403, 404), (method, path, role, status)
+
+
+def test_admin_is_for_owning_superusers_only(cast, client):
+    from django.conf import settings
+
+    admin_url = "/" + settings.SMMDESK_ADMIN_PATH
+    for role in ROLES:
+        client.force_login(cast.users[role])
+        assert client.get(admin_url).status_code == 302, role  # sent to the admin login
+    owner = cast.users["owner"]
+    owner.is_superuser = owner.is_staff = True
+    owner.save()
+    client.force_login(owner)
+    assert client.get(admin_url).status_code == 200
+    viewer = cast.users["viewer"]
+    viewer.is_superuser = viewer.is_staff = True
+    viewer.save()
+    client.force_login(viewer)
+    assert client.get(admin_url).status_code == 302

@@ -1,0 +1,91 @@
+"""The UI shell, health endpoint and security headers."""
+
+import pytest
+from django.test import override_settings
+
+from smmdesk.core.sections import SECTIONS
+
+
+@pytest.mark.dbqueue
+def test_healthz_ok(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "queue": "ok"}
+
+
+def test_healthz_names_failing_queue(client, db, monkeypatch):
+    from huey.contrib.djhuey import HUEY
+
+    def broken():
+        raise ConnectionError("Connection refused")
+
+    monkeypatch.setattr(HUEY.storage, "queue_size", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"database": "ok", "queue": "queue unreachable: Connection refused"}
+
+
+def test_healthz_names_failing_database(client, db, monkeypatch):
+    from smmdesk.lib import health
+
+    monkeypatch.setattr(health, "connections", {"default": None})
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["queue"] == "ok" and body["database"].startswith("database unreachable")
+
+
+def test_navigation_lists_every_section(cast, login):
+    page = login(cast.users["viewer"]).get("/w/salon/").content.decode()
+    for key, label, _ in SECTIONS:
+        assert f'href="/w/salon/{key}/"' in page and str(label) in page
+    # A viewer may not open settings, so the link is not offered.
+    assert "/w/salon/settings/" not in page
+
+
+def test_unbuilt_section_says_so(cast, login):
+    page = login(cast.users["agent"]).get("/w/salon/contests/")
+    assert page.status_code == 200
+    assert "This section is not built yet." in page.content.decode()
+
+
+@pytest.mark.parametrize("language,word", [("ru", "Входящие"), ("sk", "Doručená pošta")])
+def test_navigation_translated(cast, client, language, word):
+    user = cast.users["agent"]
+    user.language = language
+    user.save()
+    client.force_login(user)
+    page = client.get("/w/salon/").content.decode()
+    assert word in page and f'lang="{language}"' in page
+
+
+def test_security_headers(client, db):
+    response = client.get("/accounts/login/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_csrf_enforced(cast, db):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(cast.users["owner"])
+    assert strict.post("/accounts/me/tokens/", {"name": "x"}).status_code == 403
+
+
+@override_settings(SESSION_COOKIE_SECURE=True, CSRF_COOKIE_SECURE=True)
+def test_secure_cookies_setting_applies(cast, client):
+    from conftest import PASSWORD
+
+    response = client.post("/accounts/login/", {"email": cast.users["agent"].email, "password": PASSWORD})
+    assert response.cookies["sessionid"]["secure"]
+
+
+def test_customer_text_is_escaped(cast, login):
+    cast.workspace.name = '<script>alert("x")</script>'
+    cast.workspace.save()
+    page = login(cast.users["agent"]).get("/w/salon/").content.decode()
+    assert '<script>alert("x")</script>' not in page
+    assert "&lt;script&gt;" in page
