@@ -199,7 +199,9 @@ def backup(file):
         summary = create_backup(Path(file))
     except BackupError as exc:
         raise click.ClickException(str(exc))
-    click.echo(f"backup written to {file}: {summary}")
+    rows = sum(summary["objects"].values())
+    click.echo(f"backup written to {file}: {rows} rows, {summary['media_files']} media files")
+    click.echo("The archive holds the encryption keys: keep it as secret as the data dir.", err=True)
 
 
 @main.command()
@@ -217,7 +219,8 @@ def restore(file, force):
         summary = restore_backup(Path(file), force=force)
     except BackupError as exc:
         raise click.ClickException(str(exc))
-    click.echo(f"restored from {file}: {summary}")
+    click.echo(f"restored from {file}: {summary['objects']} rows, {summary['media_files']} media files, "
+               f"{summary['secrets_reencrypted']} secrets re-encrypted")
 
 
 @main.group()

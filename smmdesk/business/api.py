@@ -4,6 +4,7 @@ both refuse the same things with the same messages; refusals are 422 with the fi
 import datetime as dt
 from decimal import Decimal
 
+from django import forms
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
@@ -14,6 +15,7 @@ from smmdesk.business.forms import WEEKDAY_KEYS
 from smmdesk.business.models import Department, HolidayException, Service
 
 router = Router(tags=["business"])
+_REQUIRED = forms.Field.default_error_messages["required"]  # lazy: translated when sent
 
 
 class FieldError(Schema):
@@ -109,7 +111,7 @@ class WeekIO(Schema):
 
 
 class HoursIn(Schema):
-    week: WeekIO
+    week: WeekIO | None = None
 
 
 class HolidayIn(Schema):
@@ -228,6 +230,10 @@ def get_hours(request, slug: str):
 def set_hours(request, slug: str, payload: HoursIn):
     """Replaces the usual week; a weekday left out or given an empty list is closed."""
     week = payload.week
+    if week is None:
+        return Status(
+            422, {"detail": "invalid input", "errors": [{"field": "week", "message": str(_REQUIRED)}]}
+        )
     data = {key: ", ".join(f"{i.opens}-{i.closes}" for i in getattr(week, key)) for key in WEEKDAY_KEYS}
     try:
         actions.set_week(request.workspace, data)
@@ -247,7 +253,7 @@ def add_holiday(request, slug: str, payload: HolidayIn):
     return Status(201, _holiday_out(holiday))
 
 
-@router.delete("/w/{slug}/holidays/{int:holiday_id}", response={204: None})
+@router.delete("/w/{slug}/holidays/{holiday_id}", response={204: None})
 @requires("profile.edit")
 def delete_holiday(request, slug: str, holiday_id: int):
     holiday = get_object_or_404(HolidayException, workspace=request.workspace, pk=holiday_id)
@@ -274,13 +280,13 @@ def create_service(request, slug: str, payload: ServiceIn):
     return Status(201, _service_out(service))
 
 
-@router.get("/w/{slug}/services/{int:service_id}", response=ServiceOut)
+@router.get("/w/{slug}/services/{service_id}", response=ServiceOut)
 @requires("profile.view")
 def get_service(request, slug: str, service_id: int):
     return _service_out(get_object_or_404(Service, workspace=request.workspace, pk=service_id))
 
 
-@router.put("/w/{slug}/services/{int:service_id}", response={200: ServiceOut, 422: InvalidOut})
+@router.put("/w/{slug}/services/{service_id}", response={200: ServiceOut, 422: InvalidOut})
 @requires("profile.edit")
 def update_service(request, slug: str, service_id: int, payload: ServiceIn):
     """Changes the fields sent and keeps the others."""
@@ -292,7 +298,7 @@ def update_service(request, slug: str, service_id: int, payload: ServiceIn):
     return _service_out(service)
 
 
-@router.delete("/w/{slug}/services/{int:service_id}", response={204: None})
+@router.delete("/w/{slug}/services/{service_id}", response={204: None})
 @requires("profile.edit")
 def delete_service(request, slug: str, service_id: int):
     service = get_object_or_404(Service, workspace=request.workspace, pk=service_id)
@@ -324,13 +330,13 @@ def create_department(request, slug: str, payload: DepartmentIn):
     return Status(201, _department_out(_department(request, department.pk)))
 
 
-@router.get("/w/{slug}/departments/{int:department_id}", response=DepartmentOut)
+@router.get("/w/{slug}/departments/{department_id}", response=DepartmentOut)
 @requires("profile.view")
 def get_department(request, slug: str, department_id: int):
     return _department_out(_department(request, department_id))
 
 
-@router.put("/w/{slug}/departments/{int:department_id}", response={200: DepartmentOut, 422: InvalidOut})
+@router.put("/w/{slug}/departments/{department_id}", response={200: DepartmentOut, 422: InvalidOut})
 @requires("profile.edit")
 def update_department(request, slug: str, department_id: int, payload: DepartmentIn):
     """Changes the fields sent and keeps the others; `members` replaces the whole list."""
@@ -342,7 +348,7 @@ def update_department(request, slug: str, department_id: int, payload: Departmen
     return _department_out(_department(request, department_id))
 
 
-@router.delete("/w/{slug}/departments/{int:department_id}", response={204: None})
+@router.delete("/w/{slug}/departments/{department_id}", response={204: None})
 @requires("profile.edit")
 def delete_department(request, slug: str, department_id: int):
     department = _department(request, department_id)

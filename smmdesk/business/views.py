@@ -1,8 +1,7 @@
 """Settings pages for the business profile. Everyone in the workspace may read them; saving needs
-profile.edit, and people without it see the same forms read-only."""
+profile.edit (workspace_view's `write`), and people without it see the same forms read-only."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.forms import BaseForm
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -18,12 +17,8 @@ get_or_post = require_http_methods(["GET", "HEAD", "POST"])
 
 
 def _writing(request) -> bool:
-    """True for a POST; refuses it unless the person may edit, before any input is looked at."""
-    if request.method != "POST":
-        return False
-    if not can(request, EDIT):
-        raise PermissionDenied
-    return True
+    # workspace_view(write=EDIT) has already refused a POST from anyone who may not edit.
+    return request.method == "POST"
 
 
 def _page(request, template, tab, **context):
@@ -42,7 +37,7 @@ def _saved(request, message, to, **kwargs):
     return redirect(to, slug=request.workspace.slug, **kwargs)
 
 
-@workspace_view("profile.view")
+@workspace_view("profile.view", write=EDIT)
 @get_or_post
 def profile(request):
     form = actions.profile_form(request.workspace)
@@ -56,7 +51,7 @@ def profile(request):
     return _page(request, "business/profile.html", "profile", form=form)
 
 
-@workspace_view("profile.view")
+@workspace_view("profile.view", write=EDIT)
 @get_or_post
 def hours(request):
     form = actions.week_form(request.workspace)
@@ -94,7 +89,7 @@ def holiday_delete(request, pk):
     return _saved(request, _("Exception date deleted."), "business:hours")
 
 
-@workspace_view("profile.view")
+@workspace_view("profile.view", write=EDIT)
 @get_or_post
 def services(request):
     form = actions.service_form(request.workspace)
@@ -115,7 +110,7 @@ def services(request):
     )
 
 
-@workspace_view("profile.view")
+@workspace_view("profile.view", write=EDIT)
 @get_or_post
 def service_edit(request, pk):
     service = get_object_or_404(Service, workspace=request.workspace, pk=pk)
@@ -138,7 +133,7 @@ def service_delete(request, pk):
     return _saved(request, _("Service “%(name)s” deleted.") % {"name": service.name}, "business:services")
 
 
-@workspace_view("profile.view")
+@workspace_view("profile.view", write=EDIT)
 @get_or_post
 def departments(request):
     form = actions.department_form(request.workspace)
@@ -158,7 +153,7 @@ def departments(request):
     )
 
 
-@workspace_view("profile.view")
+@workspace_view("profile.view", write=EDIT)
 @get_or_post
 def department_edit(request, pk):
     department = get_object_or_404(Department, workspace=request.workspace, pk=pk)

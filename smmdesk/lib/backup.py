@@ -78,6 +78,8 @@ def create_backup(path: Path, *, using: str = DEFAULT_DB_ALIAS) -> dict:
     connection = connections[using]
     if connection.in_atomic_block:
         raise BackupError("create_backup must run outside a transaction: it opens its own snapshot")
+    if path.is_dir():
+        raise BackupError(f"cannot write {path}: it is a folder; give a file name such as smmdesk.tar.gz")
     folder = path.resolve().parent
     if not folder.is_dir():
         raise BackupError(f"cannot write {path}: the folder {folder} does not exist")
@@ -189,9 +191,15 @@ def _rows(model, using: str, counts: dict[str, int]):
         yield obj
 
 
-def _plain_member(info: tarfile.TarInfo) -> tarfile.TarInfo:
+def _anonymous(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    # Owner ids mean nothing on the machine the archive is restored on.
     info.uid = info.gid = 0
     info.uname = info.gname = ""
+    return info
+
+
+def _plain_member(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    info = _anonymous(info)
     info.mode = 0o600 if info.isfile() else 0o700
     return info
 
@@ -220,7 +228,7 @@ def _add_media(tar: tarfile.TarFile, media_root: Path) -> int:
                 continue
             arcname = PurePosixPath(MEDIA_PREFIX, *full.relative_to(media_root).parts)
             try:
-                tar.add(full, arcname=str(arcname), recursive=False, filter=_plain_member)
+                tar.add(full, arcname=str(arcname), recursive=False, filter=_anonymous)
             except FileNotFoundError:
                 # Deleted while we walked: the database snapshot is the truth, an orphan file is not.
                 continue

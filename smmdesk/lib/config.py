@@ -116,7 +116,7 @@ def check_redis_url(url: str) -> None:
     if parts.scheme not in ("redis", "rediss", "unix"):
         raise ValueError(f"unknown scheme {parts.scheme!r}; use redis://host:6379/0")
     try:
-        parts.port
+        _ = parts.port
     except ValueError:
         raise ValueError("the port is not a number")
     if parts.scheme != "unix" and not parts.hostname:
