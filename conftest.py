@@ -28,11 +28,19 @@ def make_workspace(slug: str, name: str, roles=ROLES):
     from smmdesk.business.models import BusinessProfile
 
     workspace = Workspace.objects.create(slug=slug, name=name)
-    BusinessProfile.objects.create(workspace=workspace, name=name, city="Orenburg", districts=["Leninsky"],
-                                   languages=["ru", "en"], timezone="Asia/Yekaterinburg")
+    BusinessProfile.objects.create(
+        workspace=workspace,
+        name=name,
+        city="Orenburg",
+        districts=["Leninsky"],
+        languages=["ru", "en"],
+        timezone="Asia/Yekaterinburg",
+    )
     users = {}
     for role in roles:
-        user = User.objects.create_user(f"{role}@{slug}.example", PASSWORD, name=role.replace("_", " ").title())
+        user = User.objects.create_user(
+            f"{role}@{slug}.example", PASSWORD, name=role.replace("_", " ").title()
+        )
         Membership.objects.create(user=user, workspace=workspace, role=role)
         users[role] = user
     return workspace, users

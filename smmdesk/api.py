@@ -1,10 +1,11 @@
 """The HTTP API under /api/: personal bearer tokens or the browser session, the same role checks as views."""
 
+import json
 from functools import wraps
 
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils import timezone
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
@@ -17,8 +18,11 @@ from smmdesk.lib.crypto import token_hash
 
 class ApiTokenAuth(HttpBearer):
     def authenticate(self, request, token):
-        found = (ApiToken.objects.select_related("user")
-                 .filter(token_hash=token_hash(token), revoked_at__isnull=True, user__is_active=True).first())
+        found = (
+            ApiToken.objects.select_related("user")
+            .filter(token_hash=token_hash(token), revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
         if found is None:
             return None
         now = timezone.now()
@@ -27,6 +31,66 @@ class ApiTokenAuth(HttpBearer):
             ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
         request.user = found.user
         return found.user
+
+
+class FieldError(Schema):
+    field: str
+    message: str
+
+
+class InvalidOut(Schema):
+    """The body of every 422: which field is wrong and why."""
+
+    detail: str
+    errors: list[FieldError]
+
+
+def _unstorable_path(value, path=()):
+    """The path of the first string that cannot be stored, or None.
+
+    JSON may carry lone surrogates and NUL characters; PostgreSQL refuses both, so they are refused here
+    once for every route, naming the field, instead of failing deep inside a save."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return path
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = _unstorable_path(key, (*path, "key")) or _unstorable_path(item, (*path, str(key)))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _unstorable_path(item, (*path, str(index)))
+            if found:
+                return found
+    return None
+
+
+class RejectUnstorableJson:
+    """Middleware for /api/: a JSON body with a string that cannot be stored gets a 422 naming the field.
+
+    It runs before django-ninja, which would turn any parser error into an anonymous 400."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/") and request.content_type == "application/json" and request.body:
+            try:
+                data = json.loads(request.body)
+            except ValueError:
+                data = None  # ninja answers malformed JSON itself
+            bad = _unstorable_path(data)
+            if bad is not None:
+                body = {"detail": "invalid input", "errors": [
+                    {"field": ".".join(bad) or "body",
+                     "message": "contains characters that are not allowed (NUL or a lone surrogate)"}]}
+                return JsonResponse(body, status=422)
+        return self.get_response(request)
 
 
 api = NinjaAPI(

@@ -62,8 +62,10 @@ def check():
     from django.conf import settings
 
     queue = "redis" if settings.REDIS_URL else "sqlite"
-    click.echo(f"ok: database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, queue {queue}, "
-               f"data dir {settings.DATA_DIR}")
+    click.echo(
+        f"ok: database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, queue {queue}, "
+        f"data dir {settings.DATA_DIR}"
+    )
 
 
 @main.command()
@@ -102,8 +104,12 @@ def demo():
 @click.option("--name", default="")
 @click.option("--superuser", is_flag=True, help="May open the admin (if also an owner of a workspace).")
 @click.option("--workspace", "workspace_slug", default="", help="Add the user to this workspace (slug).")
-@click.option("--role", default="owner", show_default=True,
-              type=click.Choice(["owner", "smm_manager", "content_manager", "agent", "viewer"]))
+@click.option(
+    "--role",
+    default="owner",
+    show_default=True,
+    type=click.Choice(["owner", "smm_manager", "content_manager", "agent", "viewer"]),
+)
 def createuser(email, password, name, superuser, workspace_slug, role):
     """Create a user, optionally as a member of a workspace."""
     setup_django()
@@ -135,18 +141,29 @@ def createuser(email, password, name, superuser, workspace_slug, role):
 def _consumer(workers: int):
     from huey.contrib.djhuey import HUEY
 
-    return HUEY.create_consumer(workers=workers, worker_type="thread", periodic=True, check_worker_health=True)
+    return HUEY.create_consumer(
+        workers=workers, worker_type="thread", periodic=True, check_worker_health=True
+    )
 
 
 def _uvicorn(host: str, port: int, workers: int = 1):
     import uvicorn
 
-    uvicorn.run("smmdesk.asgi:application", host=host, port=port, workers=workers, proxy_headers=True,
-                log_level="info", lifespan="off")
+    uvicorn.run(
+        "smmdesk.asgi:application",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+        lifespan="off",
+    )
 
 
 @main.command()
-@click.option("--workers", default=2, show_default=True, help="Worker threads of the embedded queue consumer.")
+@click.option(
+    "--workers", default=2, show_default=True, help="Worker threads of the embedded queue consumer."
+)
 def serve(workers):
     """Web and an embedded worker in one process: the one-machine mode."""
     setup_django()
@@ -157,8 +174,10 @@ def serve(workers):
     # uvicorn owns the process's signals; the embedded consumer only runs its threads.
     consumer._set_signal_handlers = lambda: None
     consumer.start()
-    click.echo(f"smmdesk {__version__} on http://{settings.SMMDESK_HOST}:{settings.SMMDESK_PORT} "
-               f"(web + worker, data dir {settings.DATA_DIR})")
+    click.echo(
+        f"smmdesk {__version__} on http://{settings.SMMDESK_HOST}:{settings.SMMDESK_PORT} "
+        f"(web + worker, data dir {settings.DATA_DIR})"
+    )
     try:
         _uvicorn(settings.SMMDESK_HOST, settings.SMMDESK_PORT)
     finally:
@@ -219,8 +238,10 @@ def restore(file, force):
         summary = restore_backup(Path(file), force=force)
     except BackupError as exc:
         raise click.ClickException(str(exc))
-    click.echo(f"restored from {file}: {summary['objects']} rows, {summary['media_files']} media files, "
-               f"{summary['secrets_reencrypted']} secrets re-encrypted")
+    click.echo(
+        f"restored from {file}: {summary['objects']} rows, {summary['media_files']} media files, "
+        f"{summary['secrets_reencrypted']} secrets re-encrypted"
+    )
 
 
 @main.group()
@@ -238,9 +259,11 @@ def channel_kinds():
         click.echo(f"{info.kind:<12} {info.label}")
         click.echo(f"{'':<12} capabilities: {', '.join(info.capabilities)}")
         limits = info.limits
-        click.echo(f"{'':<12} limits: text {limits.max_text} chars, media {limits.max_media}, "
-                   f"link {'yes' if limits.supports_link else 'no'}, "
-                   f"first comment {'yes' if limits.supports_first_comment else 'no'}")
+        click.echo(
+            f"{'':<12} limits: text {limits.max_text} chars, media {limits.max_media}, "
+            f"link {'yes' if limits.supports_link else 'no'}, "
+            f"first comment {'yes' if limits.supports_first_comment else 'no'}"
+        )
 
 
 @main.group()

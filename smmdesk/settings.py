@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "smmdesk.api.RejectUnstorableJson",
     "smmdesk.accounts.middleware.UserLanguageMiddleware",
 ]
 

@@ -32,23 +32,31 @@ def test_postgres_url_parsed(tmp_path):
     cfg = load(tmp_path, DATABASE_URL="postgresql://app:p%40ss@db.internal:6543/smm?sslmode=require")
     db = cfg.database
     assert (db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"]) == (
-        "smm", "app", "p@ss", "db.internal", "6543")
+        "smm",
+        "app",
+        "p@ss",
+        "db.internal",
+        "6543",
+    )
     assert db["OPTIONS"]["sslmode"] == "require"
 
 
-@pytest.mark.parametrize("env,variable", [
-    ({"DATABASE_URL": "mysql://root@localhost/x"}, "DATABASE_URL"),
-    ({"DATABASE_URL": "postgresql://localhost:notaport/x"}, "DATABASE_URL"),
-    ({"DATABASE_URL": "postgresql://localhost"}, "DATABASE_URL"),
-    ({"REDIS_URL": "http://localhost:6379"}, "REDIS_URL"),
-    ({"REDIS_URL": "redis://localhost:6379/zero"}, "REDIS_URL"),
-    ({"PORT": "http"}, "PORT"),
-    ({"PORT": "70000"}, "PORT"),
-    ({"SMMDESK_DEBUG": "maybe"}, "SMMDESK_DEBUG"),
-    ({"SMMDESK_ENCRYPTION_KEY": "short"}, "SMMDESK_ENCRYPTION_KEY"),
-    ({"SMMDESK_CSRF_TRUSTED_ORIGINS": "example.com"}, "SMMDESK_CSRF_TRUSTED_ORIGINS"),
-    ({"SMMDESK_ADMIN_PATH": "<script>"}, "SMMDESK_ADMIN_PATH"),
-])
+@pytest.mark.parametrize(
+    "env,variable",
+    [
+        ({"DATABASE_URL": "mysql://root@localhost/x"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql://localhost:notaport/x"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql://localhost"}, "DATABASE_URL"),
+        ({"REDIS_URL": "http://localhost:6379"}, "REDIS_URL"),
+        ({"REDIS_URL": "redis://localhost:6379/zero"}, "REDIS_URL"),
+        ({"PORT": "http"}, "PORT"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"SMMDESK_DEBUG": "maybe"}, "SMMDESK_DEBUG"),
+        ({"SMMDESK_ENCRYPTION_KEY": "short"}, "SMMDESK_ENCRYPTION_KEY"),
+        ({"SMMDESK_CSRF_TRUSTED_ORIGINS": "example.com"}, "SMMDESK_CSRF_TRUSTED_ORIGINS"),
+        ({"SMMDESK_ADMIN_PATH": "<script>"}, "SMMDESK_ADMIN_PATH"),
+    ],
+)
 def test_bad_value_names_the_variable(tmp_path, env, variable):
     problems = load(tmp_path, **env).problems
     assert len(problems) == 1 and problems[0].startswith(f"{variable}: ")
@@ -61,10 +69,13 @@ def run_cli(tmp_path, *args, **env):
     return subprocess.run([SMMDESK, *args], env={**base, **env}, capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.parametrize("env,variable", [
-    ({"DATABASE_URL": "postgres//nohost"}, "DATABASE_URL"),
-    ({"PORT": "eighty"}, "PORT"),
-])
+@pytest.mark.parametrize(
+    "env,variable",
+    [
+        ({"DATABASE_URL": "postgres//nohost"}, "DATABASE_URL"),
+        ({"PORT": "eighty"}, "PORT"),
+    ],
+)
 @pytest.mark.parametrize("command", ["check", "serve"])
 def test_check_and_serve_fail_with_one_line(tmp_path, env, variable, command):
     result = run_cli(tmp_path, command, **env)
@@ -96,6 +107,17 @@ def test_version_and_help(tmp_path):
 
     assert run_cli(tmp_path, "--version").stdout.strip() == f"smmdesk, version {__version__}"
     help_text = run_cli(tmp_path, "--help").stdout
-    for command in ("serve", "web", "worker", "migrate", "demo", "createuser", "check", "backup", "restore",
-                    "channels", "bench"):
+    for command in (
+        "serve",
+        "web",
+        "worker",
+        "migrate",
+        "demo",
+        "createuser",
+        "check",
+        "backup",
+        "restore",
+        "channels",
+        "bench",
+    ):
         assert f"  {command}" in help_text

@@ -53,8 +53,12 @@ def sample_objects(cast):
             if Membership.objects.filter(workspace=workspace).exclude(role="owner").exists()
             else Membership.objects.filter(workspace=workspace).first().pk,
             "invitation": Invitation.objects.create(
-                workspace=workspace, email="new@example.com", role="agent", token_hash=workspace.slug * 2,
-                expires_at=timezone.now() + timedelta(days=1)).pk,
+                workspace=workspace,
+                email="new@example.com",
+                role="agent",
+                token_hash=workspace.slug * 2,
+                expires_at=timezone.now() + timedelta(days=1),
+            ).pk,
         }
 
     return objects_in(cast.workspace), objects_in(cast.other)
@@ -92,8 +96,11 @@ def build(route, name, slug, objects):
 def test_every_view_declares_its_access():
     missing = [name for _route, p, name in ROUTES if not hasattr(p.callback, "access")]
     assert not missing, f"views without an access declaration: {missing}"
-    unknown = [name for _r, p, name in ROUTES
-               if p.callback.access not in ("public", "user") and p.callback.access not in PERMISSIONS]
+    unknown = [
+        name
+        for _r, p, name in ROUTES
+        if p.callback.access not in ("public", "user") and p.callback.access not in PERMISSIONS
+    ]
     assert not unknown, unknown
 
 
@@ -137,8 +144,12 @@ OTHER_ROUTES = [(r, p, n) for r, p, n in ROUTES if "<slug:slug>" not in r]
 @pytest.mark.parametrize("route,pattern,name", OTHER_ROUTES, ids=[n for _r, _p, n in OTHER_ROUTES])
 def test_account_routes(cast, client, route, pattern, name):
     url = "/" + route
-    for placeholder, value in (("<int:pk>", "999999"), ("<str:token>", "nope"), ("<uidb64>", "MQ"),
-                               ("<token>", "set-password")):
+    for placeholder, value in (
+        ("<int:pk>", "999999"),
+        ("<str:token>", "nope"),
+        ("<uidb64>", "MQ"),
+        ("<token>", "set-password"),
+    ):
         url = url.replace(placeholder, value)
     anonymous = client.get(url).status_code
     assert anonymous != 500
@@ -167,8 +178,12 @@ def test_every_api_operation_declares_its_access():
 
 def fill_api_path(path, slug, objects):
     path = path.replace("{slug}", slug)
-    for key, kind in (("{channel_id}", "channel"), ("{service_id}", "service"),
-                      ("{department_id}", "department"), ("{holiday_id}", "holiday")):
+    for key, kind in (
+        ("{channel_id}", "channel"),
+        ("{service_id}", "service"),
+        ("{department_id}", "department"),
+        ("{holiday_id}", "holiday"),
+    ):
         path = path.replace(key, str(objects[kind]))
     assert "{" not in path, f"tests/test_permissions.py cannot fill {path}"
     return "/api" + path
@@ -205,8 +220,9 @@ def test_api_route_checks_role(cast, role, method, path, operation):
         assert status == 403, (method, path, role, status)
     if role in ROLES and "{" in path.replace("{slug}", ""):
         foreign = fill_api_path(path, cast.workspace.slug, theirs)
-        status = client.generic(method, foreign, json.dumps({}), content_type="application/json",
-                                **headers).status_code
+        status = client.generic(
+            method, foreign, json.dumps({}), content_type="application/json", **headers
+        ).status_code
         assert status in (403, 404), (method, path, role, status)
 
 

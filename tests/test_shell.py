@@ -39,8 +39,10 @@ def test_navigation_lists_every_section(cast, login):
     page = login(cast.users["viewer"]).get("/w/salon/").content.decode()
     for key, label, _ in SECTIONS:
         assert f'href="/w/salon/{key}/"' in page and str(label) in page
-    # A viewer may not open settings, so the link is not offered.
-    assert "/w/salon/settings/" not in page
+    # Every member may read the business profile; only managers see the members tab.
+    assert 'href="/w/salon/settings/"' in page
+    settings_page = login(cast.users["viewer"]).get("/w/salon/settings/").content.decode()
+    assert "/members/" not in settings_page
 
 
 def test_unbuilt_section_says_so(cast, login):
@@ -89,3 +91,17 @@ def test_customer_text_is_escaped(cast, login):
     page = login(cast.users["agent"]).get("/w/salon/").content.decode()
     assert '<script>alert("x")</script>' not in page
     assert "&lt;script&gt;" in page
+
+
+@pytest.mark.parametrize(
+    "body,status",
+    [('{"name": "\\ud800"}', 422), ('{"name": "a\\u0000b"}', 422), ('{"name": ', 400), ("[[[[[[[[", 400)],
+)
+def test_api_refuses_unstorable_json(cast, login, body, status):
+    client = login(cast.users["owner"])
+    response = client.put("/api/w/salon/profile", body, content_type="application/json")
+    assert response.status_code == status
+    if status == 422:
+        assert response.json()["errors"][0]["field"] == "name"
+    cast.workspace.profile.refresh_from_db()
+    assert cast.workspace.profile.name == "Salon Leninsky"

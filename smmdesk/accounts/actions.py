@@ -43,8 +43,11 @@ def client_ip(request) -> str | None:
 
 def audit(action, *, actor=None, workspace=None, email="", request=None, **detail) -> AuditEvent:
     return AuditEvent.objects.create(
-        action=action, actor=actor if actor is not None and actor.pk else None, workspace=workspace,
-        email=email or (actor.email if actor is not None and actor.pk else ""), ip=client_ip(request),
+        action=action,
+        actor=actor if actor is not None and actor.pk else None,
+        workspace=workspace,
+        email=email or (actor.email if actor is not None and actor.pk else ""),
+        ip=client_ip(request),
         detail=detail,
     )
 
@@ -87,8 +90,14 @@ def set_language(request, response, language: str) -> None:
     if language not in dict(settings.LANGUAGES):
         return
     translation.activate(language)
-    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600,
-                        samesite="Lax", secure=settings.LANGUAGE_COOKIE_SECURE, httponly=False)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=False,
+    )
     user = request.user
     if user.is_authenticated and user.language != language:
         User.objects.filter(pk=user.pk).update(language=language)
@@ -121,7 +130,11 @@ def invite(workspace: Workspace, by: User, email: str, role: str, request=None) 
         raise ActionError(_("This person is already a member."), field="email")
     raw = new_token()
     invitation = Invitation.objects.create(
-        workspace=workspace, email=email, role=role, token_hash=token_hash(raw), invited_by=by,
+        workspace=workspace,
+        email=email,
+        role=role,
+        token_hash=token_hash(raw),
+        invited_by=by,
         expires_at=timezone.now() + INVITATION_LIFETIME,
     )
     audit(Action.INVITATION_CREATED, actor=by, workspace=workspace, request=request, invited=email, role=role)
@@ -140,25 +153,38 @@ def accept_invitation(raw: str, user: User, request=None) -> Membership:
         raise ActionError(_("This invitation has expired or was already used."))
     # Claim it with a conditional update so a double click cannot add the person twice.
     claimed = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
-        accepted_at=timezone.now())
+        accepted_at=timezone.now()
+    )
     if not claimed:
         raise ActionError(_("This invitation has expired or was already used."))
     membership, created = Membership.objects.get_or_create(
-        user=user, workspace=invitation.workspace, defaults={"role": invitation.role})
+        user=user, workspace=invitation.workspace, defaults={"role": invitation.role}
+    )
     if created:
-        audit(Action.MEMBER_ADDED, actor=user, workspace=invitation.workspace, request=request,
-              role=invitation.role, via="invitation")
+        audit(
+            Action.MEMBER_ADDED,
+            actor=user,
+            workspace=invitation.workspace,
+            request=request,
+            role=invitation.role,
+            via="invitation",
+        )
     return membership
 
 
 def revoke_invitation(workspace: Workspace, invitation_id: int) -> None:
     Invitation.objects.filter(workspace=workspace, pk=invitation_id, accepted_at__isnull=True).update(
-        revoked_at=timezone.now())
+        revoked_at=timezone.now()
+    )
 
 
 def _guard_last_owner(membership: Membership) -> None:
-    if membership.role == Role.OWNER and not Membership.objects.filter(
-            workspace=membership.workspace, role=Role.OWNER).exclude(pk=membership.pk).exists():
+    if (
+        membership.role == Role.OWNER
+        and not Membership.objects.filter(workspace=membership.workspace, role=Role.OWNER)
+        .exclude(pk=membership.pk)
+        .exists()
+    ):
         raise ActionError(_("A workspace needs at least one owner."), field="role")
 
 
@@ -173,8 +199,15 @@ def change_role(workspace: Workspace, by: User, membership_id: int, role: str, r
     old = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
-    audit(Action.ROLE_CHANGED, actor=by, workspace=workspace, request=request,
-          member=membership.user.email, old=old, new=role)
+    audit(
+        Action.ROLE_CHANGED,
+        actor=by,
+        workspace=workspace,
+        request=request,
+        member=membership.user.email,
+        old=old,
+        new=role,
+    )
     return membership
 
 

@@ -23,7 +23,11 @@ class MeOut(Schema):
 def me(request):
     user = request.auth
     return {
-        "email": user.email, "name": user.name, "language": user.language,
-        "workspaces": [{"slug": m.workspace.slug, "name": m.workspace.name, "role": m.role}
-                       for m in user.memberships_in_order()],
+        "email": user.email,
+        "name": user.name,
+        "language": user.language,
+        "workspaces": [
+            {"slug": m.workspace.slug, "name": m.workspace.name, "role": m.role}
+            for m in user.memberships_in_order()
+        ],
     }

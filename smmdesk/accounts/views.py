@@ -40,8 +40,12 @@ def login(request):
         else:
             auth_login(request, user)
             return redirect(_safe_next(request))
-    return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": form, "next": request.GET.get("next", "")},
+        status=400 if form.errors else 200,
+    )
 
 
 @public_view
@@ -60,7 +64,9 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def form_valid(self, form):
-        actions.audit(AuditEvent.Action.PASSWORD_RESET, email=form.cleaned_data["email"], request=self.request)
+        actions.audit(
+            AuditEvent.Action.PASSWORD_RESET, email=form.cleaned_data["email"], request=self.request
+        )
         return super().form_valid(form)
 
 
@@ -87,10 +93,12 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 password_reset = public_view(PasswordResetView.as_view())
 password_reset_done = public_view(
-    auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html"))
+    auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html")
+)
 password_reset_confirm = public_view(PasswordResetConfirmView.as_view())
 password_reset_complete = public_view(
-    auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_reset_complete.html"))
+    auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_reset_complete.html")
+)
 password_change = user_view(PasswordChangeView.as_view())
 
 
@@ -104,8 +112,12 @@ def me(request):
         messages.success(request, _("Saved."))
         return response
     tokens = request.user.api_tokens.filter(revoked_at__isnull=True).order_by("-created_at")
-    return render(request, "accounts/me.html", {"form": form, "tokens": tokens, "token_form": ApiTokenForm()},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "accounts/me.html",
+        {"form": form, "tokens": tokens, "token_form": ApiTokenForm()},
+        status=400 if form.errors else 200,
+    )
 
 
 @user_view
@@ -114,8 +126,12 @@ def token_create(request):
     form = ApiTokenForm(request.POST)
     if not form.is_valid():
         tokens = request.user.api_tokens.filter(revoked_at__isnull=True)
-        return render(request, "accounts/me.html",
-                      {"form": AccountForm(instance=request.user), "tokens": tokens, "token_form": form}, status=400)
+        return render(
+            request,
+            "accounts/me.html",
+            {"form": AccountForm(instance=request.user), "tokens": tokens, "token_form": form},
+            status=400,
+        )
     token, raw = actions.create_api_token(request.user, form.cleaned_data["name"], request=request)
     # Shown once: only the hash is stored.
     return render(request, "accounts/token_created.html", {"token": token, "raw": raw})
@@ -134,8 +150,9 @@ def workspace_new(request):
     form = WorkspaceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            workspace = actions.create_workspace(request.user, form.cleaned_data["name"],
-                                                 form.cleaned_data["slug"], form.cleaned_data["city"])
+            workspace = actions.create_workspace(
+                request.user, form.cleaned_data["name"], form.cleaned_data["slug"], form.cleaned_data["city"]
+            )
         except actions.ActionError as exc:
             form.add_error(exc.field, exc.message)
         else:
@@ -150,18 +167,29 @@ def members(request):
     if request.method == "POST":
         if form.is_valid():
             try:
-                _invitation, raw = actions.invite(request.workspace, request.user, form.cleaned_data["email"],
-                                                  form.cleaned_data["role"], request=request)
+                _invitation, raw = actions.invite(
+                    request.workspace,
+                    request.user,
+                    form.cleaned_data["email"],
+                    form.cleaned_data["role"],
+                    request=request,
+                )
             except actions.ActionError as exc:
                 form.add_error(exc.field, exc.message)
             else:
                 invite_link = request.build_absolute_uri(reverse_lazy("accounts:invitation", args=[raw]))
                 form = InvitationForm()
     context = {
-        "tab": "members", "active_section": "settings", "form": form, "invite_link": invite_link,
+        "tab": "members",
+        "active_section": "settings",
+        "form": form,
+        "invite_link": invite_link,
         "memberships": request.workspace.memberships.select_related("user").order_by("user__email"),
-        "invitations": [i for i in Invitation.objects.filter(workspace=request.workspace).order_by("-created_at")
-                        if i.is_open],
+        "invitations": [
+            i
+            for i in Invitation.objects.filter(workspace=request.workspace).order_by("-created_at")
+            if i.is_open
+        ],
         "role_form": RoleForm(),
     }
     return render(request, "accounts/members.html", context, status=400 if form.errors else 200)
@@ -174,7 +202,9 @@ def member_role(request, pk):
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
-            actions.change_role(request.workspace, request.user, pk, form.cleaned_data["role"], request=request)
+            actions.change_role(
+                request.workspace, request.user, pk, form.cleaned_data["role"], request=request
+            )
             messages.success(request, _("The role was changed."))
         except actions.ActionError as exc:
             messages.error(request, exc.message)
@@ -213,7 +243,9 @@ def invitation(request, token):
     form = SignupForm(request.POST or None, email=invitation.email)
     if request.method == "POST":
         if user is None and existing is None and form.is_valid():
-            user = actions.create_user(invitation.email, form.cleaned_data["password"], form.cleaned_data["name"])
+            user = actions.create_user(
+                invitation.email, form.cleaned_data["password"], form.cleaned_data["name"]
+            )
             auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         if user is not None:
             try:
@@ -222,12 +254,18 @@ def invitation(request, token):
                 messages.error(request, exc.message)
                 return redirect("core:home")
             return redirect("core:dashboard", slug=membership.workspace.slug)
-    context = {"invitation": invitation, "form": form, "needs_login": user is None and existing is not None,
-               "needs_signup": user is None and existing is None}
+    context = {
+        "invitation": invitation,
+        "form": form,
+        "needs_login": user is None and existing is not None,
+        "needs_signup": user is None and existing is None,
+    }
     return render(request, "accounts/invitation.html", context, status=400 if form.errors else 200)
 
 
 @workspace_view("audit.view")
 def audit(request):
     events = actions.audit_events(request.workspace)
-    return render(request, "accounts/audit.html", {"events": events, "tab": "audit", "active_section": "settings"})
+    return render(
+        request, "accounts/audit.html", {"events": events, "tab": "audit", "active_section": "settings"}
+    )

@@ -8,7 +8,7 @@ from django import forms
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
-from smmdesk.api import requires
+from smmdesk.api import InvalidOut, requires
 from smmdesk.business import actions
 from smmdesk.business.fields import format_time
 from smmdesk.business.forms import WEEKDAY_KEYS
@@ -16,16 +16,6 @@ from smmdesk.business.models import Department, HolidayException, Service
 
 router = Router(tags=["business"])
 _REQUIRED = forms.Field.default_error_messages["required"]  # lazy: translated when sent
-
-
-class FieldError(Schema):
-    field: str
-    message: str
-
-
-class InvalidOut(Schema):
-    detail: str
-    errors: list[FieldError]
 
 
 # Every input field is optional so that a missing one is reported by the form, in the same words as on

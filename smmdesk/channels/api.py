@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
-from smmdesk.api import requires, user_operation
+from smmdesk.api import InvalidOut, requires, user_operation
 from smmdesk.channels import actions, registry
 from smmdesk.channels.base import PostLimits
 from smmdesk.channels.config import secret_names
@@ -57,16 +57,6 @@ class ChannelPatch(Schema):
     name: str | None = None
     config: dict[str, Any] | None = None
     enabled: bool | None = None
-
-
-class FieldError(Schema):
-    field: str
-    message: str
-
-
-class InvalidOut(Schema):
-    detail: str
-    errors: list[FieldError]
 
 
 class DetailOut(Schema):

@@ -7,8 +7,11 @@ def restrict_admin_to_owners(site):
 
     def has_permission(request):
         user = request.user
-        return (user.is_active and user.is_superuser
-                and Membership.objects.filter(user=user, role=Role.OWNER).exists())
+        return (
+            user.is_active
+            and user.is_superuser
+            and Membership.objects.filter(user=user, role=Role.OWNER).exists()
+        )
 
     site.has_permission = has_permission
     site.site_header = "smmdesk"

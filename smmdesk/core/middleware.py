@@ -12,9 +12,12 @@ class ContentSecurityPolicyMiddleware:
         if request.path.startswith("/api/docs"):
             # The API docs page loads Swagger UI from django-ninja's bundled static files and an inline
             # bootstrap script.
-            response.headers.setdefault("Content-Security-Policy", settings.SMMDESK_CSP.replace(
-                "script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
-                "style-src 'self'", "style-src 'self' 'unsafe-inline'"))
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                settings.SMMDESK_CSP.replace(
+                    "script-src 'self'", "script-src 'self' 'unsafe-inline'"
+                ).replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+            )
         else:
             response.headers.setdefault("Content-Security-Policy", settings.SMMDESK_CSP)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")

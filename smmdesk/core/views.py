@@ -28,8 +28,11 @@ def dashboard(request):
 def section(request, section):
     for key, label, description in SECTIONS:
         if key == section:
-            return render(request, "core/section.html",
-                          {"active_section": key, "label": label, "description": description})
+            return render(
+                request,
+                "core/section.html",
+                {"active_section": key, "label": label, "description": description},
+            )
     raise Http404("no such section")
 
 
@@ -45,8 +48,9 @@ def healthz(request):
 def set_language(request):
     language = request.POST.get("language", "")
     target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = "/"
     response = redirect(target)
     account_actions.set_language(request, response, language)

@@ -71,7 +71,9 @@ def parse_database_url(url: str, data_dir: Path) -> dict:
     parts = urlsplit(url)
     engine = DB_SCHEMES.get(parts.scheme)
     if engine is None:
-        raise ValueError(f"unknown scheme {parts.scheme!r}; use postgresql://user@host:5432/name or sqlite:///path")
+        raise ValueError(
+            f"unknown scheme {parts.scheme!r}; use postgresql://user@host:5432/name or sqlite:///path"
+        )
     if engine == "sqlite":
         path = unquote(parts.path)
         if parts.netloc or not path or path == "/":
@@ -204,7 +206,9 @@ def load(env: dict | None = None) -> Config:
         for key in cfg.encryption_keys:
             Fernet(key.encode())
     except (ValueError, TypeError):
-        problems.append("SMMDESK_ENCRYPTION_KEY: expected comma-separated Fernet keys (32 url-safe base64 bytes)")
+        problems.append(
+            "SMMDESK_ENCRYPTION_KEY: expected comma-separated Fernet keys (32 url-safe base64 bytes)"
+        )
     return cfg
 
 
@@ -215,7 +219,9 @@ def load_email(env, problems: list[str]) -> dict:
         if host
         else "django.core.mail.backends.console.EmailBackend",
         "HOST": host or "localhost",
-        "PORT": parse_port("SMMDESK_EMAIL_PORT", env.get("SMMDESK_EMAIL_PORT"), 587 if host else 25, problems),
+        "PORT": parse_port(
+            "SMMDESK_EMAIL_PORT", env.get("SMMDESK_EMAIL_PORT"), 587 if host else 25, problems
+        ),
         "USER": env.get("SMMDESK_EMAIL_USER", ""),
         "PASSWORD": env.get("SMMDESK_EMAIL_PASSWORD", ""),
         "USE_TLS": parse_bool("SMMDESK_EMAIL_TLS", env.get("SMMDESK_EMAIL_TLS"), bool(host), problems),

@@ -29,7 +29,9 @@ def decrypt(token: str) -> str:
     try:
         plain = _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise ValueError("cannot decrypt: the encryption key does not match the one the secret was stored with")
+        raise ValueError(
+            "cannot decrypt: the encryption key does not match the one the secret was stored with"
+        )
     remember_secret(plain)
     return plain
 

@@ -54,8 +54,9 @@ def test_login_form_names_the_field(client, db):
 
 def test_login_refuses_open_redirect(cast, client):
     user = cast.users["agent"]
-    response = client.post("/accounts/login/", {"email": user.email, "password": PASSWORD,
-                                                "next": "https://evil.example/"})
+    response = client.post(
+        "/accounts/login/", {"email": user.email, "password": PASSWORD, "next": "https://evil.example/"}
+    )
     assert response["Location"] == "/"
 
 
@@ -66,8 +67,10 @@ def test_password_reset_sends_mail_and_link_sets_password(cast, client):
     link = re.search(r"https?://[^/]+(/accounts/password-reset/\S+)", mail.outbox[0].body).group(1)
     page = client.get(link, follow=True)
     assert page.status_code == 200
-    response = client.post(page.redirect_chain[-1][0], {"new_password1": "a-new-Long-pass-42",
-                                                        "new_password2": "a-new-Long-pass-42"})
+    response = client.post(
+        page.redirect_chain[-1][0],
+        {"new_password1": "a-new-Long-pass-42", "new_password2": "a-new-Long-pass-42"},
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("a-new-Long-pass-42")
@@ -77,8 +80,9 @@ def test_password_reset_sends_mail_and_link_sets_password(cast, client):
 def test_invitation_flow_new_person(cast, client):
     owner = cast.users["owner"]
     client.force_login(owner)
-    response = client.post(f"/accounts/w/{cast.workspace.slug}/members/", {"email": "Stylist@Example.com",
-                                                                           "role": "agent"})
+    response = client.post(
+        f"/accounts/w/{cast.workspace.slug}/members/", {"email": "Stylist@Example.com", "role": "agent"}
+    )
     link = response.context["invite_link"]
     assert Invitation.objects.filter(email="stylist@example.com").exists()
     client.logout()

@@ -147,7 +147,7 @@ def test_malformed_and_odd_bodies_never_500(owner):
     errors = fields(
         call(owner, "put", "salon/hours", raw='{"week": {"monday": [{"opens": "\\udfff", "closes": "x"}]}}')
     )
-    assert "week.monday" in errors
+    assert any(field.startswith("week.monday") for field in errors)
     huge = json.dumps({"name": "x" * (6 * 1024 * 1024)})
     assert call(owner, "put", "salon/profile", raw=huge).status_code in (400, 413)
 
