@@ -27,9 +27,9 @@ install-test: $(VENV)/.installed-test browser
 
 # Browser tests drive Debian's chromium; Playwright's own browser download cannot work offline.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing chromium (Debian package) for the browser tests"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 && command -v xgettext >/dev/null 2>&1 || { \
+	  echo "installing chromium and gettext (Debian packages) for the browser and i18n tests"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext >/dev/null; }
 
 run: install
 	$(BIN)/smmdesk migrate
