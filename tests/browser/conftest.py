@@ -11,6 +11,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -50,13 +51,13 @@ def get_json(url: str, timeout: float = 2.0) -> tuple[int, dict]:
         return exc.code, json.loads(exc.read() or b"{}")
 
 
-def head(url: str, timeout: float = 2.0) -> tuple[int, dict[str, str]]:
-    """(status, headers) of a GET whose body is not needed."""
+def head(url: str, timeout: float = 2.0) -> tuple[int, Message]:
+    """(status, headers) of a GET whose body is not needed; the headers are looked up case-insensitively."""
     try:
         with NO_PROXY.open(url, timeout=timeout) as response:
-            return response.status, dict(response.headers)
+            return response.status, response.headers
     except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers)
+        return exc.code, exc.headers
 
 
 def product_env(data_dir: Path, port: int) -> dict[str, str]:

@@ -192,32 +192,34 @@ def test_owner_adds_and_checks_fake_channels(page: Page):
     revoked_token = "revoked-browser-test-token-77ab"
     log_in(page, demo_email("owner"))
 
-    add_fake_channel(page, "Browser test channel", "browser-test", "telegram", good_token)
-    check_channel(page, "Browser test channel", "Working")
+    add_fake_channel(page, "Telegram: booking bot", "browser-test", "telegram", good_token)
+    check_channel(page, "Telegram: booking bot", "Working")
     assert good_token not in page.content()
 
-    add_fake_channel(page, "Revoked browser channel", "browser-revoked", "vk", revoked_token)
-    check_channel(page, "Revoked browser channel", "Needs reconnecting")
+    add_fake_channel(page, "VK: old page", "browser-revoked", "vk", revoked_token)
+    check_channel(page, "VK: old page", "Needs reconnecting")
     assert revoked_token not in page.content()
 
     # The checked channels are still what a fresh load shows, and the tokens are still not in it.
     page.reload()
-    expect(channel_row(page, "Browser test channel").get_by_test_id("channel-status")).to_have_text("Working")
-    expect(channel_row(page, "Revoked browser channel").get_by_test_id("channel-status")).to_have_text(
+    expect(channel_row(page, "Telegram: booking bot").get_by_test_id("channel-status")).to_have_text(
+        "Working"
+    )
+    expect(channel_row(page, "VK: old page").get_by_test_id("channel-status")).to_have_text(
         "Needs reconnecting"
     )
     html = page.content()
     assert good_token not in html and revoked_token not in html
 
     # The edit form does not put the stored token back into the page either.
-    channel_row(page, "Browser test channel").get_by_role("link", name="Browser test channel").click()
+    channel_row(page, "Telegram: booking bot").get_by_role("link", name="Telegram: booking bot").click()
     expect(page.get_by_test_id("channel-form")).to_be_visible()
     assert good_token not in page.content()
 
     # The overview, with the demo's channels and the one just added, is the README's screenshot.
     page.locator("nav.sidenav").get_by_role("link", name="Overview", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(ORENBURG_NAME)
-    expect(page.locator("main")).to_contain_text("Browser test channel")
+    expect(page.locator("main")).to_contain_text("Telegram: booking bot")
     # The README's picture must show the product as people see it, styled.
     assert page.evaluate(STYLESHEET_APPLIED), "app.css did not load: the screenshot would be unstyled"
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
