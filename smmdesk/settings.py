@@ -103,6 +103,7 @@ TIME_ZONE = "UTC"
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 # WhiteNoise serves from the app folders (WHITENOISE_USE_FINDERS) but expects this folder to exist.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)

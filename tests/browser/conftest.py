@@ -51,7 +51,7 @@ def get_json(url: str, timeout: float = 2.0) -> tuple[int, dict]:
         return exc.code, json.loads(exc.read() or b"{}")
 
 
-def head(url: str, timeout: float = 2.0) -> tuple[int, Message]:
+def fetch_headers(url: str, timeout: float = 2.0) -> tuple[int, Message]:
     """(status, headers) of a GET whose body is not needed; the headers are looked up case-insensitively."""
     try:
         with NO_PROXY.open(url, timeout=timeout) as response:

@@ -11,7 +11,7 @@ import polib
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import ROOT, get_json, head
+from tests.browser.conftest import ROOT, fetch_headers, get_json
 
 pytestmark = pytest.mark.browser
 
@@ -127,7 +127,7 @@ def test_static_files_are_served(server):
         ("/static/smmdesk/app.css", "text/css"),
         ("/static/smmdesk/app.js", "javascript"),
     ]:
-        status, headers = head(f"{server}{path}")
+        status, headers = fetch_headers(f"{server}{path}")
         assert status == 200, f"{path} answers {status}"
         assert content_type in headers.get("Content-Type", ""), f"{path} is {headers.get('Content-Type')}"
 
