@@ -16,9 +16,17 @@ EDIT = "profile.edit"
 get_or_post = require_http_methods(["GET", "HEAD", "POST"])
 
 
-def _writing(request) -> bool:
-    # workspace_view(write=EDIT) has already refused a POST from anyone who may not edit.
-    return request.method == "POST"
+def _submit(request, form, save, message, to):
+    """On POST run `save`: a redirect when it worked, else the refused form to show again.
+
+    workspace_view(write=EDIT) has already refused a POST from anyone who may not edit."""
+    if request.method != "POST":
+        return None, form
+    try:
+        save()
+    except actions.InvalidInput as refused:
+        return None, refused.form
+    return _saved(request, message, to), form
 
 
 def _page(request, template, tab, **context):
@@ -40,28 +48,30 @@ def _saved(request, message, to, **kwargs):
 @workspace_view("profile.view", write=EDIT)
 @get_or_post
 def profile(request):
-    form = actions.profile_form(request.workspace)
-    if _writing(request):
-        try:
-            actions.update_profile(request.workspace, request.POST)
-        except actions.InvalidInput as refused:
-            form = refused.form
-        else:
-            return _saved(request, _("Business profile saved."), "business:profile")
+    done, form = _submit(
+        request,
+        actions.profile_form(request.workspace),
+        lambda: actions.update_profile(request.workspace, request.POST),
+        _("Business profile saved."),
+        "business:profile",
+    )
+    if done:
+        return done
     return _page(request, "business/profile.html", "profile", form=form)
 
 
 @workspace_view("profile.view", write=EDIT)
 @get_or_post
 def hours(request):
-    form = actions.week_form(request.workspace)
-    if _writing(request):
-        try:
-            actions.set_week(request.workspace, request.POST)
-        except actions.InvalidInput as refused:
-            form = refused.form
-        else:
-            return _saved(request, _("Opening hours saved."), "business:hours")
+    done, form = _submit(
+        request,
+        actions.week_form(request.workspace),
+        lambda: actions.set_week(request.workspace, request.POST),
+        _("Opening hours saved."),
+        "business:hours",
+    )
+    if done:
+        return done
     return _hours_page(request, form=form, holiday_form=actions.holiday_form(request.workspace))
 
 
@@ -92,14 +102,15 @@ def holiday_delete(request, pk):
 @workspace_view("profile.view", write=EDIT)
 @get_or_post
 def services(request):
-    form = actions.service_form(request.workspace)
-    if _writing(request):
-        try:
-            actions.create_service(request.workspace, request.POST)
-        except actions.InvalidInput as refused:
-            form = refused.form
-        else:
-            return _saved(request, _("Service added."), "business:services")
+    done, form = _submit(
+        request,
+        actions.service_form(request.workspace),
+        lambda: actions.create_service(request.workspace, request.POST),
+        _("Service added."),
+        "business:services",
+    )
+    if done:
+        return done
     return _page(
         request,
         "business/services.html",
@@ -114,14 +125,15 @@ def services(request):
 @get_or_post
 def service_edit(request, pk):
     service = get_object_or_404(Service, workspace=request.workspace, pk=pk)
-    form = actions.service_form(request.workspace, service=service)
-    if _writing(request):
-        try:
-            actions.update_service(request.workspace, service, request.POST)
-        except actions.InvalidInput as refused:
-            form = refused.form
-        else:
-            return _saved(request, _("Service saved."), "business:services")
+    done, form = _submit(
+        request,
+        actions.service_form(request.workspace, service=service),
+        lambda: actions.update_service(request.workspace, service, request.POST),
+        _("Service saved."),
+        "business:services",
+    )
+    if done:
+        return done
     return _page(request, "business/service_edit.html", "services", service=service, form=form)
 
 
@@ -136,14 +148,15 @@ def service_delete(request, pk):
 @workspace_view("profile.view", write=EDIT)
 @get_or_post
 def departments(request):
-    form = actions.department_form(request.workspace)
-    if _writing(request):
-        try:
-            actions.create_department(request.workspace, request.POST)
-        except actions.InvalidInput as refused:
-            form = refused.form
-        else:
-            return _saved(request, _("Department added."), "business:departments")
+    done, form = _submit(
+        request,
+        actions.department_form(request.workspace),
+        lambda: actions.create_department(request.workspace, request.POST),
+        _("Department added."),
+        "business:departments",
+    )
+    if done:
+        return done
     return _page(
         request,
         "business/departments.html",
@@ -157,14 +170,15 @@ def departments(request):
 @get_or_post
 def department_edit(request, pk):
     department = get_object_or_404(Department, workspace=request.workspace, pk=pk)
-    form = actions.department_form(request.workspace, department=department)
-    if _writing(request):
-        try:
-            actions.update_department(request.workspace, department, request.POST)
-        except actions.InvalidInput as refused:
-            form = refused.form
-        else:
-            return _saved(request, _("Department saved."), "business:departments")
+    done, form = _submit(
+        request,
+        actions.department_form(request.workspace, department=department),
+        lambda: actions.update_department(request.workspace, department, request.POST),
+        _("Department saved."),
+        "business:departments",
+    )
+    if done:
+        return done
     return _page(request, "business/department_edit.html", "departments", department=department, form=form)
 
 
