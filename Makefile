@@ -49,7 +49,8 @@ test: install-test lint
 
 # Regenerate the message catalogues after changing strings (needs GNU gettext), then compile them.
 messages: install-test
-	cd smmdesk && ../$(BIN)/django-admin makemessages -l ru -l sk --settings=smmdesk.settings --ignore 'tests/*'
+	cd smmdesk && SMMDESK_DATA_DIR=$$(mktemp -d) ../$(BIN)/django-admin makemessages -l ru -l sk \
+	  --settings=smmdesk.settings --ignore 'tests/*' --ignore '*/tests/*' --no-obsolete
 	$(BIN)/python -m smmdesk.lib.compilemessages
 
 bench: install

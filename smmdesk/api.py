@@ -86,9 +86,15 @@ class RejectUnstorableJson:
                 data = None  # ninja answers malformed JSON itself
             bad = _unstorable_path(data)
             if bad is not None:
-                body = {"detail": "invalid input", "errors": [
-                    {"field": ".".join(bad) or "body",
-                     "message": "contains characters that are not allowed (NUL or a lone surrogate)"}]}
+                body = {
+                    "detail": "invalid input",
+                    "errors": [
+                        {
+                            "field": ".".join(bad) or "body",
+                            "message": "contains characters that are not allowed (NUL or a lone surrogate)",
+                        }
+                    ],
+                }
                 return JsonResponse(body, status=422)
         return self.get_response(request)
 

@@ -118,7 +118,7 @@ def createuser(email, password, name, superuser, workspace_slug, role):
     from django.core.validators import validate_email
 
     from smmdesk.accounts import actions
-    from smmdesk.accounts.models import Membership, Workspace
+    from smmdesk.accounts.models import Workspace
 
     try:
         validate_email(email)
@@ -134,7 +134,7 @@ def createuser(email, password, name, superuser, workspace_slug, role):
     except actions.ActionError as exc:
         raise click.ClickException(f"--email: {exc.message}")
     if workspace is not None:
-        Membership.objects.create(user=user, workspace=workspace, role=role)
+        actions.add_member(workspace, user, role)
     click.echo(f"created {user.email}")
 
 
@@ -197,11 +197,17 @@ def web(workers):
 
 @main.command()
 @click.option("--workers", default=4, show_default=True, help="Worker threads.")
-def worker(workers):
+@click.option(
+    "--periodic/--no-periodic",
+    default=True,
+    show_default=True,
+    help="Schedule periodic tasks. With several workers, leave it on for exactly one of them.",
+)
+def worker(workers, periodic):
     """Only a queue worker; run any number of them against one Redis."""
     setup_django()
     require_reachable()
-    _consumer(workers).run()
+    _consumer(workers, periodic).run()
 
 
 @main.command()

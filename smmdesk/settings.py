@@ -106,7 +106,10 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 # WhiteNoise serves from the app folders (WHITENOISE_USE_FINDERS) but expects this folder to exist.
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+try:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+except OSError as exc:
+    raise envconfig.ConfigError([f"SMMDESK_DATA_DIR: cannot write {DATA_DIR}: {exc.strerror}"])
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
@@ -143,6 +146,8 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 if CONFIG.https:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
+    # Load balancers probe health over plain HTTP inside the private network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SMMDESK_CSP = (

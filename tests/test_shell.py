@@ -107,8 +107,9 @@ def test_api_refuses_unstorable_json(cast, login, body, status):
     assert cast.workspace.profile.name == "Salon Leninsky"
 
 
-@pytest.mark.parametrize("path", ["/static/smmdesk/app.css", "/static/smmdesk/app.js",
-                                  "/static/django_htmx/htmx-2.min.js"])
+@pytest.mark.parametrize(
+    "path", ["/static/smmdesk/app.css", "/static/smmdesk/app.js", "/static/django_htmx/htmx-2.min.js"]
+)
 def test_static_files_are_served(client, path):
     # Every page links these; a missing one leaves the product unstyled or without HTMX.
     response = client.get(path)

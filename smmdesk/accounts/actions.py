@@ -157,19 +157,7 @@ def accept_invitation(raw: str, user: User, request=None) -> Membership:
     )
     if not claimed:
         raise ActionError(_("This invitation has expired or was already used."))
-    membership, created = Membership.objects.get_or_create(
-        user=user, workspace=invitation.workspace, defaults={"role": invitation.role}
-    )
-    if created:
-        audit(
-            Action.MEMBER_ADDED,
-            actor=user,
-            workspace=invitation.workspace,
-            request=request,
-            role=invitation.role,
-            via="invitation",
-        )
-    return membership
+    return add_member(invitation.workspace, user, invitation.role, request=request)
 
 
 def revoke_invitation(workspace: Workspace, invitation_id: int) -> None:
@@ -233,6 +221,24 @@ def revoke_api_token(user: User, token_id: int, request=None) -> bool:
     ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
     audit(Action.API_TOKEN_REVOKED, actor=user, request=request, token=token.prefix, name=token.name)
     return True
+
+
+def add_member(
+    workspace: Workspace, user: User, role: str, by: User | None = None, request=None
+) -> Membership:
+    membership, created = Membership.objects.get_or_create(
+        user=user, workspace=workspace, defaults={"role": role}
+    )
+    if created:
+        audit(
+            Action.MEMBER_ADDED,
+            actor=by or user,
+            workspace=workspace,
+            request=request,
+            role=role,
+            member=user.email,
+        )
+    return membership
 
 
 def create_user(email: str, password: str, name: str = "", superuser: bool = False) -> User:

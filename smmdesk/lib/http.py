@@ -1,7 +1,8 @@
 """The only outbound HTTP client of smmdesk: timeouts, retries with backoff, a User-Agent, and an SSRF guard.
 
-    response = http.get(feed_url)                            # a URL a person typed: guarded
-    response = http.post(api_url, json=body, user_url=False)  # a configured network API base URL
+    response = http.get(feed_url)                  # guarded: refuses private and loopback addresses
+    response = http.post(api_url, json=body)       # adapters too: their base URLs sit in channel config
+                                                   # that members edit, so they are guarded as well
 
 Errors are `OutboundError` (status, retry_after, response) so adapters can turn them into AdapterError;
 `UnsafeURLError` means the SSRF guard refused the URL and retrying will not help.
@@ -351,7 +352,8 @@ def request(
     """Send a request and return the (fully read) response.
 
     user_url: the URL (or a host in it) came from a person or a remote party: the SSRF guard checks it
-    and every redirect target. False only for base URLs from configuration (network APIs).
+    and every redirect target. False only for URLs set by whoever runs the server (environment
+    variables), never for anything a member can edit, such as a channel's configured base URL.
     retries: how many times to repeat on connection errors, timeouts, 429 and 5xx, with backoff and
     Retry-After. idempotent: whether a request that may have reached the server can be repeated
     (default: by method; pass True for a POST carrying an idempotency key).

@@ -36,6 +36,10 @@ DROPPED_ENV = {"DATABASE_URL", "REDIS_URL", "HOST", "PORT", "DJANGO_SETTINGS_MOD
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
+# base URL -> (process, log file) of the served product, so a test can tell "the server died" from a bug.
+RUNNING: dict[str, tuple[subprocess.Popen, Path]] = {}
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -108,6 +112,7 @@ def server(tmp_path_factory):
             start_new_session=True,
         )
     base_url = f"http://127.0.0.1:{port}"
+    RUNNING[base_url] = (process, log_path)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         answer = None
@@ -130,6 +135,7 @@ def server(tmp_path_factory):
         assert (status, body) == (200, {"database": "ok", "queue": "ok"}), log_path.read_text()
         yield base_url
     finally:
+        RUNNING.pop(base_url, None)
         stop(process)
 
 
@@ -150,6 +156,9 @@ def browser():
 @pytest.fixture
 def page(browser, server):
     """A fresh context (so no cookies carry over) per test, in English, at 1280x800."""
+    process, log_path = RUNNING[server]
+    if process.poll() is not None:
+        pytest.fail(f"smmdesk serve stopped (exit {process.returncode}):\n{log_path.read_text()[-3000:]}")
     context = browser.new_context(base_url=server, viewport={"width": 1280, "height": 800}, locale="en-US")
     context.set_default_timeout(10_000)
     page = context.new_page()
