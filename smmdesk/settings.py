@@ -1,5 +1,6 @@
 """Django settings, built only from environment variables (see docs/configuration.md)."""
 
+import warnings
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
@@ -117,6 +118,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# Under ASGI Django warns for every WhiteNoise file response; the files are small and served correctly.
+warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous iterators")
 WHITENOISE_AUTOREFRESH = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
