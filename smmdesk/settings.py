@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "smmdesk.accounts",
     "smmdesk.business",
     "smmdesk.channels",
+    "smmdesk.inbox",
 ]
 
 MIDDLEWARE = [

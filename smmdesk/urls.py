@@ -12,6 +12,8 @@ urlpatterns = [
     path("accounts/", include("smmdesk.accounts.urls")),
     path("w/<slug:slug>/settings/", include("smmdesk.business.urls")),
     path("w/<slug:slug>/settings/channels/", include("smmdesk.channels.urls")),
+    path("w/<slug:slug>/inbox/", include("smmdesk.inbox.urls")),
+    path("hooks/", include("smmdesk.inbox.webhook_views")),
     path("api/", api.urls),
     path(settings.SMMDESK_ADMIN_PATH, admin.site.urls),
 ]

@@ -253,7 +253,9 @@ def check_channel(channel_id: int) -> Channel | None:
     status, error, info = _run_check(channel)
     changes = {"status": status, "last_error": error, "last_checked_at": timezone.now()}
     if info is not None:
-        changes.update(account_name=info.name[:200], account_url=info.url[:200])
+        changes.update(
+            account_id=info.external_id[:200], account_name=info.name[:200], account_url=info.url[:200]
+        )
     updated = (
         Channel.objects.filter(pk=channel_id, secrets=channel.secrets)
         .exclude(status=Status.DISABLED)

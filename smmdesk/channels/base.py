@@ -96,6 +96,9 @@ class InboundEvent:
     created_at: datetime
     thread_id: str = ""
     reply_to_id: str = ""
+    # E-mail threading: the Message-IDs of In-Reply-To and References, nearest first.
+    references: list[str] = field(default_factory=list)
+    author_handle: str = ""
     author_url: str = ""
     attachments: list[dict] = field(default_factory=list)
     raw: dict = field(default_factory=dict)

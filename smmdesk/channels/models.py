@@ -29,6 +29,8 @@ class Channel(models.Model):
     secrets = models.TextField(default="", blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
     last_error = models.TextField(_("last error"), blank=True)
+    # Our own id on the network: messages from it are our own, never taken in as new (echo guard).
+    account_id = models.CharField(max_length=200, blank=True)
     account_name = models.CharField(_("account"), max_length=200, blank=True)
     account_url = models.URLField(blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,252 @@
+"""Ingestion: adapter events become messages in conversations.
+
+For each event, in order: echo guard, dedup on (channel, external id), threading, customer, triage,
+routing (new conversations), SLA. A batch is one transaction and costs a fixed number of lookups, not
+a few per message, so polling and webhooks with many events stay cheap. Delivering the same events again
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from smmdesk.channels.base import InboundEvent
+from smmdesk.channels.models import Channel
+from smmdesk.inbox import routing, sla, triage
+from smmdesk.inbox.models import (
+    Conversation,
+    Customer,
+    CustomerIdentity,
+    Kind,
+    Message,
+    Priority,
+    Status,
+    TimelineEvent,
+)
+
+REOPEN_FROM = (Status.RESOLVED, Status.CLOSED, Status.WAITING_CUSTOMER)
+URGENT_FLAGS = {"legal", "safety", "public_escalation"}
+HIGH_FLAGS = {"refund", "cancel"}
+
+
+@dataclass
+class IngestResult:
+    created: list[int] = field(default_factory=list)
+    duplicates: int = 0
+    echoes: int = 0
+    new_conversations: int = 0
+
+    def __iadd__(self, other: IngestResult) -> IngestResult:
+        self.created += other.created
+        self.duplicates += other.duplicates
+        self.echoes += other.echoes
+        self.new_conversations += other.new_conversations
+        return self
+
+
+def thread_key(event: InboundEvent) -> str:
+    """The network thread an event belongs to when no reply chain says otherwise."""
+    if event.kind in (Kind.DM, Kind.CHAT):
+        return f"{event.kind}:{event.thread_id or event.author_id}"
+    if event.kind == Kind.COMMENT and event.thread_id:
+        return f"post:{event.thread_id}"
+    return f"{event.kind}:{event.thread_id or event.external_id}"
+
+
+def parents(event: InboundEvent) -> list[str]:
+    """External ids this event answers, nearest first: reply chains and e-mail references."""
+    found = [event.reply_to_id] if event.reply_to_id else []
+    return found + [ref for ref in event.references if ref and ref not in found]
+
+
+def priority_for(flags: list[str]) -> int:
+    if URGENT_FLAGS & set(flags):
+        return Priority.URGENT
+    if HIGH_FLAGS & set(flags):
+        return Priority.HIGH
+    return Priority.NORMAL
+
+
+class Batch:
+    """The lookups of one batch, loaded once and kept current as the batch creates rows."""
+
+    def __init__(self, channel: Channel, events: list[InboundEvent]):
+        self.channel = channel
+        ids = {e.external_id for e in events}
+        wanted = ids | {p for e in events for p in parents(e)}
+        rows = Message.objects.filter(channel=channel, external_id__in=wanted).values_list(
+            "external_id", "conversation_id"
+        )
+        self.conversation_of_message = dict(rows)
+        self.seen = {external_id for external_id in self.conversation_of_message if external_id in ids}
+        keys = {thread_key(e) for e in events}
+        self.conversations = {
+            c.thread_key: c for c in Conversation.objects.filter(channel=channel, thread_key__in=keys)
+        }
+        conversation_ids = set(self.conversation_of_message.values()) - {
+            c.pk for c in self.conversations.values()
+        }
+        self.by_id = {c.pk: c for c in self.conversations.values()}
+        self.by_id.update({c.pk: c for c in Conversation.objects.filter(pk__in=conversation_ids)})
+        authors = {e.author_id for e in events}
+        self.identities = {
+            i.network_id: i
+            for i in CustomerIdentity.objects.select_related("customer").filter(
+                channel=channel, network_id__in=authors
+            )
+        }
+
+
+def ingest(channel: Channel, events: list[InboundEvent], *, now: datetime | None = None) -> IngestResult:
+    """Take events from one channel into the inbox; safe to call again with the same events."""
+    try:
+        with transaction.atomic():
+            return _ingest(channel, events, now or timezone.now())
+    except IntegrityError:
+        # Another worker took some of the same events at the same moment; one at a time, each event
+        # is either new or a duplicate.
+        result = IngestResult()
+        for event in events:
+            try:
+                with transaction.atomic():
+                    result += _ingest(channel, [event], now or timezone.now())
+            except IntegrityError:
+                result.duplicates += 1
+        return result
+
+
+def _ingest(channel: Channel, events: list[InboundEvent], now: datetime) -> IngestResult:
+    result = IngestResult()
+    batch = Batch(channel, events)
+    languages = _languages(channel)
+    for event in events:
+        if channel.account_id and event.author_id == channel.account_id:
+            result.echoes += 1
+            continue
+        if event.external_id in batch.seen:
+            result.duplicates += 1
+            continue
+        batch.seen.add(event.external_id)
+        conversation, created = _conversation(batch, event, now)
+        verdict = triage.classify(event.text, languages)
+        message = Message.objects.create(
+            workspace_id=channel.workspace_id,
+            channel=channel,
+            conversation=conversation,
+            direction=Message.Direction.IN,
+            external_id=event.external_id,
+            reply_to_external_id=event.reply_to_id,
+            author_name=event.author_name[:200],
+            author_external_id=event.author_id[:200],
+            text=event.text,
+            attachments=event.attachments,
+            sent_at=event.created_at,
+            received_at=now,
+            language=verdict.language,
+            sentiment=verdict.sentiment,
+            sentiment_score=verdict.score,
+            flags=list(verdict.flags),
+        )
+        batch.conversation_of_message[event.external_id] = conversation.pk
+        _absorb(conversation, message, verdict, created, now)
+        if created:
+            result.new_conversations += 1
+            TimelineEvent.objects.create(
+                conversation=conversation,
+                kind=TimelineEvent.Kind.CREATED,
+                created_at=now,
+                detail={"kind": conversation.kind},
+            )
+            for detail in routing.route(conversation, message, verdict):
+                TimelineEvent.objects.create(
+                    conversation=conversation, kind=TimelineEvent.Kind.ROUTED, created_at=now, detail=detail
+                )
+        sla.on_inbound(conversation, now)
+        conversation.save()
+        result.created.append(message.pk)
+    return result
+
+
+def _languages(channel: Channel) -> list[str]:
+    profile = getattr(channel.workspace, "profile", None)
+    return list(profile.languages) if profile is not None else []
+
+
+def _conversation(batch: Batch, event: InboundEvent, now: datetime) -> tuple[Conversation, bool]:
+    for parent in parents(event):
+        conversation_id = batch.conversation_of_message.get(parent)
+        if conversation_id is not None and conversation_id in batch.by_id:
+            return batch.by_id[conversation_id], False
+    key = thread_key(event)
+    if key in batch.conversations:
+        return batch.conversations[key], False
+    conversation = Conversation.objects.create(
+        workspace_id=batch.channel.workspace_id,
+        channel=batch.channel,
+        kind=event.kind,
+        thread_key=key,
+        customer=_customer(batch, event, now),
+        subject=_subject(event),
+        created_at=now,
+        updated_at=now,
+    )
+    batch.conversations[key] = conversation
+    batch.by_id[conversation.pk] = conversation
+    return conversation, True
+
+
+def _subject(event: InboundEvent) -> str:
+    subject = event.raw.get("subject", "") if isinstance(event.raw, dict) else ""
+    return (subject or " ".join(event.text.split())[:80])[:300]
+
+
+def _customer(batch: Batch, event: InboundEvent, now: datetime) -> Customer:
+    identity = batch.identities.get(event.author_id)
+    if identity is not None:
+        return identity.customer
+    customer = None
+    if event.kind == Kind.EMAIL and "@" in event.author_id:
+        # The same person writing from the same address on another mailbox is the same customer.
+        customer = Customer.objects.filter(
+            workspace_id=batch.channel.workspace_id, email__iexact=event.author_id
+        ).first()
+    if customer is None:
+        customer = Customer.objects.create(
+            workspace_id=batch.channel.workspace_id,
+            name=event.author_name[:200],
+            created_at=now,
+            email=event.author_id if event.kind == Kind.EMAIL and "@" in event.author_id else "",
+        )
+    identity = CustomerIdentity.objects.create(
+        customer=customer,
+        channel=batch.channel,
+        network_id=event.author_id[:200],
+        handle=event.author_handle[:200],
+        profile_url=event.author_url[:500],
+    )
+    batch.identities[event.author_id] = identity
+    return customer
+
+
+def _absorb(conversation: Conversation, message: Message, verdict, created: bool, now: datetime) -> None:
+    """What a new inbound message changes on its conversation."""
+    conversation.last_inbound_at = now
+    conversation.updated_at = now
+    if created or not conversation.language:
+        conversation.language = verdict.language
+    # The latest customer message sets the mood: a thanks after a fix turns a complaint positive.
+    conversation.sentiment = verdict.sentiment
+    conversation.priority = max(conversation.priority, priority_for(verdict.flags))
+    if conversation.status in REOPEN_FROM:
+        TimelineEvent.objects.create(
+            conversation=conversation,
+            kind=TimelineEvent.Kind.STATUS,
+            created_at=now,
+            detail={"old": conversation.status, "new": Status.OPEN, "by": "customer"},
+        )
+        conversation.status = Status.OPEN
+        conversation.resolved_at = None

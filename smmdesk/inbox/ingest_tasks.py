@@ -1,0 +1,1 @@
+"""Huey tasks (ingest_tasks)."""

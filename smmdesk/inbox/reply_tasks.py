@@ -1,0 +1,1 @@
+"""Huey tasks (reply_tasks)."""

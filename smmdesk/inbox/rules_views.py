@@ -1,0 +1,3 @@
+"""Inbox pages (rules_views)."""
+
+urlpatterns = []

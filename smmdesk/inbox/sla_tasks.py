@@ -1,0 +1,1 @@
+"""Huey tasks (sla_tasks)."""

@@ -1,0 +1,3 @@
+"""Inbox pages (sla_views)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Inbox pages (views)."""
+
+urlpatterns = []
