@@ -25,6 +25,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "members.view": MANAGERS,
     "members.manage": frozenset({Role.OWNER}),
     "audit.view": frozenset({Role.OWNER}),
+    "inbox.view": ALL,
+    "inbox.reply": frozenset({Role.OWNER, Role.SMM_MANAGER, Role.AGENT}),
+    "inbox.manage": MANAGERS,
+    "inbox.moderate": MANAGERS,
 }
 
 
