@@ -138,11 +138,19 @@ def createuser(email, password, name, superuser, workspace_slug, role):
     click.echo(f"created {user.email}")
 
 
-def _consumer(workers: int):
+def _consumer(workers: int, periodic: bool = True):
     from huey.contrib.djhuey import HUEY
 
+    # A short idle poll keeps webhook-to-inbox under a second on the SQLite queue (RedisHuey blocks on
+    # the list instead, so the delay does not apply there).
     return HUEY.create_consumer(
-        workers=workers, worker_type="thread", periodic=True, check_worker_health=True
+        workers=workers,
+        worker_type="thread",
+        periodic=periodic,
+        check_worker_health=True,
+        initial_delay=0.1,
+        backoff=1.15,
+        max_delay=0.5,
     )
 
 

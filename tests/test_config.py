@@ -121,3 +121,23 @@ def test_version_and_help(tmp_path):
         "bench",
     ):
         assert f"  {command}" in help_text
+
+
+def test_worker_starts_and_stops(tmp_path):
+    """The worker command builds its consumer (with and without the periodic scheduler) and runs it."""
+    import signal
+
+    for flag in ("--periodic", "--no-periodic"):
+        env = {"PATH": "/usr/bin:/bin", "SMMDESK_DATA_DIR": str(tmp_path)}
+        env.update({k: os.environ[k] for k in ("DATABASE_URL", "REDIS_URL") if k in os.environ})
+        process = subprocess.Popen([SMMDESK, "worker", "--workers", "1", flag], env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        started = ""
+        for line in process.stdout:
+            started += line
+            if "Periodic tasks are" in line:
+                break
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+        assert "Huey consumer started" in started, started
+        assert ("Periodic tasks are enabled" in started) == (flag == "--periodic")
