@@ -160,10 +160,12 @@ def register_routers():
     from smmdesk.accounts.api import router as accounts_router
     from smmdesk.business.api import router as business_router
     from smmdesk.channels.api import router as channels_router
+    from smmdesk.inbox.api import router as inbox_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", business_router)
     api.add_router("/", channels_router)
+    api.add_router("/", inbox_router)
 
 
 register_routers()

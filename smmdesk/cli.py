@@ -141,6 +141,11 @@ def createuser(email, password, name, superuser, workspace_slug, role):
 def _consumer(workers: int, periodic: bool = True):
     from huey.contrib.djhuey import HUEY
 
+    from smmdesk.nlp.lemmas import lemma
+
+    # The Russian dictionaries load on first use (about 2 s); load them now, not on the first message.
+    lemma("сообщение")
+
     # A short idle poll keeps webhook-to-inbox under a second on the SQLite queue (RedisHuey blocks on
     # the list instead, so the delay does not apply there).
     return HUEY.create_consumer(
@@ -218,6 +223,19 @@ def worker(workers, periodic):
     _consumer(workers, periodic).run()
 
 
+@main.command("mail-in")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=2525, show_default=True, type=click.IntRange(1, 65535))
+def mail_in(host, port):
+    """Receive departments' e-mail replies to hand-offs (SMTP); point the reply domain's MX here."""
+    setup_django()
+    require_database()
+    from smmdesk.inbox.mail import run_smtp_receiver
+
+    click.echo(f"smmdesk mail-in on {host}:{port}")
+    run_smtp_receiver(host, port)
+
+
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 def backup(file):
@@ -282,7 +300,39 @@ def channel_kinds():
 
 @main.group()
 def bench():
-    """Benchmarks; each later feature adds its own."""
+    """Benchmarks; each feature adds its own. Each runs in a throwaway data dir."""
+
+
+def _run_bench(run, *args):
+    from smmdesk.bench import BenchError
+
+    try:
+        run(*args, echo=click.echo)
+    except BenchError as exc:
+        raise click.ClickException(str(exc))
+
+
+@bench.command("ingest")
+@click.option("--messages", type=click.IntRange(min=1), default=20000, show_default=True)
+def bench_ingest(messages):
+    """Time the inbox pipeline (parse, dedup, thread, triage, route, SLA) against raw sqlite3 inserts."""
+    from smmdesk.bench.ingest import run_ingest
+
+    _run_bench(run_ingest, messages)
+
+
+@bench.command("inbox")
+@click.option("--messages", type=click.IntRange(min=1), default=1_000_000, show_default=True)
+@click.option(
+    "--database-url",
+    default=None,
+    help="Fill this (throwaway) database instead of a fresh SQLite file; a later run tops it up.",
+)
+def bench_inbox(messages, database_url):
+    """Time the first inbox page, filtered by status and department, over 200 requests."""
+    from smmdesk.bench.inbox import run_inbox
+
+    _run_bench(run_inbox, messages, database_url)
 
 
 if __name__ == "__main__":

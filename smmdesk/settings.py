@@ -23,6 +23,10 @@ SMMDESK_ADMIN_PATH = CONFIG.admin_path
 SMMDESK_ENCRYPTION_KEYS = CONFIG.encryption_keys
 SMMDESK_ALLOW_PRIVATE_URLS = CONFIG.allow_private_urls
 REDIS_URL = CONFIG.redis_url
+SMMDESK_PUBLIC_URL = CONFIG.public_url
+SMMDESK_INBOUND_EMAIL_DOMAIN = CONFIG.inbound_email_domain
+SMMDESK_TELEGRAM_BOT_TOKEN = CONFIG.telegram_bot_token
+SMMDESK_TELEGRAM_API_URL = CONFIG.telegram_api_url
 
 INSTALLED_APPS = [
     "django.contrib.admin",

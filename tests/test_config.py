@@ -130,8 +130,13 @@ def test_worker_starts_and_stops(tmp_path):
     for flag in ("--periodic", "--no-periodic"):
         env = {"PATH": "/usr/bin:/bin", "SMMDESK_DATA_DIR": str(tmp_path)}
         env.update({k: os.environ[k] for k in ("DATABASE_URL", "REDIS_URL") if k in os.environ})
-        process = subprocess.Popen([SMMDESK, "worker", "--workers", "1", flag], env=env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(
+            [SMMDESK, "worker", "--workers", "1", flag],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         started = ""
         for line in process.stdout:
             started += line

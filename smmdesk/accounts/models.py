@@ -123,6 +123,7 @@ class AuditEvent(models.Model):
         CHANNEL_DELETED = "channel_deleted", _("Channel deleted")
         API_TOKEN_CREATED = "api_token_created", _("API token created")
         API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
+        COMMENT_MODERATED = "comment_moderated", _("Comment moderated")
 
     workspace = models.ForeignKey(
         Workspace, null=True, blank=True, on_delete=models.CASCADE, related_name="+"

@@ -2,9 +2,13 @@
 
 from smmdesk.channels.base import Adapter
 from smmdesk.channels.fake.adapter import FakeAdapter
+from smmdesk.channels.webchat.adapter import WebchatAdapter
+from smmdesk.channels.webhook.adapter import WebhookAdapter
 
 ADAPTERS: dict[str, type[Adapter]] = {
     FakeAdapter.kind: FakeAdapter,
+    WebhookAdapter.kind: WebhookAdapter,
+    WebchatAdapter.kind: WebchatAdapter,
 }
 
 

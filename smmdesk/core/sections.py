@@ -35,4 +35,4 @@ SECTIONS = [
     ),
 ]
 # Sections with a working app register their URL name here as they land.
-BUILT: dict[str, str] = {}
+BUILT: dict[str, str] = {"inbox": "inbox:list"}

@@ -8,6 +8,7 @@ changes nothing.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -48,7 +49,21 @@ class IngestResult:
         return self
 
 
+ID_LENGTH = 300
+
+
+def fit(value: str) -> str:
+    """Ids longer than the column (long e-mail Message-IDs) keep a prefix and a hash, so they stay unique."""
+    if len(value) <= ID_LENGTH:
+        return value
+    return value[: ID_LENGTH - 65] + "#" + hashlib.sha256(value.encode()).hexdigest()
+
+
 def thread_key(event: InboundEvent) -> str:
+    return fit(_thread_key(event))
+
+
+def _thread_key(event: InboundEvent) -> str:
     """The network thread an event belongs to when no reply chain says otherwise."""
     if event.kind in (Kind.DM, Kind.CHAT):
         return f"{event.kind}:{event.thread_id or event.author_id}"
@@ -59,8 +74,8 @@ def thread_key(event: InboundEvent) -> str:
 
 def parents(event: InboundEvent) -> list[str]:
     """External ids this event answers, nearest first: reply chains and e-mail references."""
-    found = [event.reply_to_id] if event.reply_to_id else []
-    return found + [ref for ref in event.references if ref and ref not in found]
+    found = [fit(event.reply_to_id)] if event.reply_to_id else []
+    return found + [fit(ref) for ref in event.references if ref and fit(ref) not in found]
 
 
 def priority_for(flags: list[str]) -> int:
@@ -76,7 +91,8 @@ class Batch:
 
     def __init__(self, channel: Channel, events: list[InboundEvent]):
         self.channel = channel
-        ids = {e.external_id for e in events}
+        self.timeline: list[TimelineEvent] = []
+        ids = {fit(e.external_id) for e in events}
         wanted = ids | {p for e in events for p in parents(e)}
         rows = Message.objects.filter(channel=channel, external_id__in=wanted).values_list(
             "external_id", "conversation_id"
@@ -104,7 +120,7 @@ class Batch:
 def ingest(channel: Channel, events: list[InboundEvent], *, now: datetime | None = None) -> IngestResult:
     """Take events from one channel into the inbox; safe to call again with the same events."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(), sla.batch():
             return _ingest(channel, events, now or timezone.now())
     except IntegrityError:
         # Another worker took some of the same events at the same moment; one at a time, each event
@@ -112,7 +128,7 @@ def ingest(channel: Channel, events: list[InboundEvent], *, now: datetime | None
         result = IngestResult()
         for event in events:
             try:
-                with transaction.atomic():
+                with transaction.atomic(), sla.batch():
                     result += _ingest(channel, [event], now or timezone.now())
             except IntegrityError:
                 result.duplicates += 1
@@ -123,23 +139,28 @@ def _ingest(channel: Channel, events: list[InboundEvent], now: datetime) -> Inge
     result = IngestResult()
     batch = Batch(channel, events)
     languages = _languages(channel)
+    messages: list[Message] = []
+    touched: dict[int, Conversation] = {}
     for event in events:
         if channel.account_id and event.author_id == channel.account_id:
             result.echoes += 1
             continue
-        if event.external_id in batch.seen:
+        external_id = fit(event.external_id)
+        if external_id in batch.seen:
             result.duplicates += 1
             continue
-        batch.seen.add(event.external_id)
-        conversation, created = _conversation(batch, event, now)
+        batch.seen.add(external_id)
+        # Every author becomes a known customer, also a second commenter under someone else's thread.
+        customer = _customer(batch, event, now)
+        conversation, created = _conversation(batch, event, customer, now)
         verdict = triage.classify(event.text, languages)
-        message = Message.objects.create(
+        message = Message(
             workspace_id=channel.workspace_id,
             channel=channel,
             conversation=conversation,
             direction=Message.Direction.IN,
-            external_id=event.external_id,
-            reply_to_external_id=event.reply_to_id,
+            external_id=external_id,
+            reply_to_external_id=fit(event.reply_to_id),
             author_name=event.author_name[:200],
             author_external_id=event.author_id[:200],
             text=event.text,
@@ -151,23 +172,33 @@ def _ingest(channel: Channel, events: list[InboundEvent], now: datetime) -> Inge
             sentiment_score=verdict.score,
             flags=list(verdict.flags),
         )
-        batch.conversation_of_message[event.external_id] = conversation.pk
-        _absorb(conversation, message, verdict, created, now)
+        messages.append(message)
+        batch.conversation_of_message[external_id] = conversation.pk
+        _absorb(batch, conversation, verdict, created, now)
         if created:
             result.new_conversations += 1
-            TimelineEvent.objects.create(
-                conversation=conversation,
-                kind=TimelineEvent.Kind.CREATED,
-                created_at=now,
-                detail={"kind": conversation.kind},
-            )
-            for detail in routing.route(conversation, message, verdict):
-                TimelineEvent.objects.create(
-                    conversation=conversation, kind=TimelineEvent.Kind.ROUTED, created_at=now, detail=detail
+            batch.timeline.append(
+                TimelineEvent(
+                    conversation=conversation,
+                    kind=TimelineEvent.Kind.CREATED,
+                    created_at=now,
+                    detail={"kind": conversation.kind},
                 )
+            )
+            batch.timeline += [
+                TimelineEvent(
+                    conversation=conversation, kind=TimelineEvent.Kind.ROUTED, created_at=now, detail=d
+                )
+                for d in routing.route(conversation, message, verdict)
+            ]
         sla.on_inbound(conversation, now)
+        touched[conversation.pk] = conversation
+    # Rows are written once per batch: a conversation with many new messages is saved once.
+    Message.objects.bulk_create(messages)
+    TimelineEvent.objects.bulk_create(batch.timeline)
+    for conversation in touched.values():
         conversation.save()
-        result.created.append(message.pk)
+    result.created = [message.pk for message in messages]
     return result
 
 
@@ -176,7 +207,9 @@ def _languages(channel: Channel) -> list[str]:
     return list(profile.languages) if profile is not None else []
 
 
-def _conversation(batch: Batch, event: InboundEvent, now: datetime) -> tuple[Conversation, bool]:
+def _conversation(
+    batch: Batch, event: InboundEvent, customer: Customer, now: datetime
+) -> tuple[Conversation, bool]:
     for parent in parents(event):
         conversation_id = batch.conversation_of_message.get(parent)
         if conversation_id is not None and conversation_id in batch.by_id:
@@ -189,7 +222,7 @@ def _conversation(batch: Batch, event: InboundEvent, now: datetime) -> tuple[Con
         channel=batch.channel,
         kind=event.kind,
         thread_key=key,
-        customer=_customer(batch, event, now),
+        customer=customer,
         subject=_subject(event),
         created_at=now,
         updated_at=now,
@@ -209,17 +242,18 @@ def _customer(batch: Batch, event: InboundEvent, now: datetime) -> Customer:
     if identity is not None:
         return identity.customer
     customer = None
-    if event.kind == Kind.EMAIL and "@" in event.author_id:
+    address = event.author_id if event.kind == Kind.EMAIL and "@" in event.author_id[:254] else ""
+    if address:
         # The same person writing from the same address on another mailbox is the same customer.
         customer = Customer.objects.filter(
-            workspace_id=batch.channel.workspace_id, email__iexact=event.author_id
+            workspace_id=batch.channel.workspace_id, email__iexact=address
         ).first()
     if customer is None:
         customer = Customer.objects.create(
             workspace_id=batch.channel.workspace_id,
             name=event.author_name[:200],
             created_at=now,
-            email=event.author_id if event.kind == Kind.EMAIL and "@" in event.author_id else "",
+            email=address if len(address) <= 254 else "",
         )
     identity = CustomerIdentity.objects.create(
         customer=customer,
@@ -232,7 +266,7 @@ def _customer(batch: Batch, event: InboundEvent, now: datetime) -> Customer:
     return customer
 
 
-def _absorb(conversation: Conversation, message: Message, verdict, created: bool, now: datetime) -> None:
+def _absorb(batch: Batch, conversation: Conversation, verdict, created: bool, now: datetime) -> None:
     """What a new inbound message changes on its conversation."""
     conversation.last_inbound_at = now
     conversation.updated_at = now
@@ -242,11 +276,13 @@ def _absorb(conversation: Conversation, message: Message, verdict, created: bool
     conversation.sentiment = verdict.sentiment
     conversation.priority = max(conversation.priority, priority_for(verdict.flags))
     if conversation.status in REOPEN_FROM:
-        TimelineEvent.objects.create(
-            conversation=conversation,
-            kind=TimelineEvent.Kind.STATUS,
-            created_at=now,
-            detail={"old": conversation.status, "new": Status.OPEN, "by": "customer"},
+        batch.timeline.append(
+            TimelineEvent(
+                conversation=conversation,
+                kind=TimelineEvent.Kind.STATUS,
+                created_at=now,
+                detail={"old": conversation.status, "new": Status.OPEN, "by": "customer"},
+            )
         )
         conversation.status = Status.OPEN
         conversation.resolved_at = None

@@ -1,1 +1,141 @@
-"""Huey tasks (ingest_tasks)."""
+"""Huey tasks that bring customer messages in: stored webhook bodies, and polling of channels.
+
+Both lean on ingest() being idempotent: a raw event processed twice, or a page of a poll read again after
+a crash, changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from django.utils.datastructures import CaseInsensitiveMapping
+from django.utils.translation import gettext as _
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from smmdesk.channels.actions import scrub
+from smmdesk.channels.base import Adapter, AdapterError, Capability
+from smmdesk.channels.models import Channel
+from smmdesk.inbox.ingest import IngestResult, ingest
+from smmdesk.inbox.models import RawEvent
+
+logger = logging.getLogger(__name__)
+
+# A busy channel gets at most this many pages per run; the next minute's run carries on from the cursor.
+POLL_PAGES = 10
+POLL_LOCK_SECONDS = 300
+ERROR_MAX = 2000
+
+
+def _secrets(channel: Channel) -> dict:
+    try:
+        return channel.secret_values()
+    except ValueError:
+        return {}
+
+
+def process_raw_event(raw_event_id: int) -> IngestResult | None:
+    """Parse one stored webhook body and take its events in; None when there was nothing (more) to do."""
+    raw = RawEvent.objects.select_related("channel__workspace").filter(pk=raw_event_id).first()
+    if raw is None or raw.processed_at is not None:
+        return None
+    channel = raw.channel
+    try:
+        if not channel.known_kind:
+            raise AdapterError(f"unknown channel kind {channel.kind}", permanent=True)
+        # Stored header names keep whatever case the sender used; adapters ask for them by their usual name.
+        events = channel.adapter().parse_webhook(bytes(raw.body), CaseInsensitiveMapping(raw.headers or {}))
+    except (AdapterError, ValueError) as exc:
+        reason = exc.message if isinstance(exc, AdapterError) else _("The channel's secrets cannot be read.")
+        reason = scrub(str(reason), _secrets(channel))[:ERROR_MAX]
+        RawEvent.objects.filter(pk=raw.pk, processed_at__isnull=True).update(
+            processed_at=timezone.now(), error=reason
+        )
+        logger.warning("raw event %s of channel %s refused: %s", raw.pk, channel.pk, reason)
+        return None
+    with transaction.atomic():
+        result = ingest(channel, events)
+        RawEvent.objects.filter(pk=raw.pk, processed_at__isnull=True).update(
+            processed_at=timezone.now(), error=""
+        )
+    return result
+
+
+@db_task(retries=3, retry_delay=30, retry_backoff=2)
+def process_raw_event_task(raw_event_id: int) -> None:
+    process_raw_event(raw_event_id)
+
+
+def can_poll(adapter_class: type[Adapter]) -> bool:
+    """Receives messages and implements poll (webhook-only adapters keep the base class's refusal)."""
+    return Capability.INBOX in adapter_class.capabilities and adapter_class.poll is not Adapter.poll
+
+
+def cursor_key(channel_id: int) -> str:
+    # Channel has no column for the poll cursor yet; the cache holds it. Losing it costs one full re-read,
+    # which ingest absorbs as duplicates.
+    return f"inbox:poll-cursor:{channel_id}"
+
+
+def poll_channel(channel_id: int) -> IngestResult:
+    """Read what is new on one channel since the stored cursor, a page at a time."""
+    result = IngestResult()
+    channel = Channel.objects.select_related("workspace").filter(pk=channel_id).first()
+    if (
+        channel is None
+        or channel.status in (Channel.Status.DISABLED, Channel.Status.NEEDS_RECONNECT)
+        or not channel.known_kind
+        or not can_poll(channel.adapter_class)
+    ):
+        return result
+    lock = f"inbox:poll-lock:{channel_id}"
+    if not cache.add(lock, 1, POLL_LOCK_SECONDS):
+        return result
+    try:
+        adapter = channel.adapter()
+        cursor = cache.get(cursor_key(channel_id))
+        for _page in range(POLL_PAGES):
+            events, next_cursor = adapter.poll(cursor)
+            if events:
+                result += ingest(channel, events)
+            # Stored after ingesting: a crash in between reads the page again, which changes nothing.
+            cache.set(cursor_key(channel_id), next_cursor, None)
+            if not events or next_cursor == cursor:
+                break
+            cursor = next_cursor
+    except AdapterError as exc:
+        reason = scrub(exc.message, _secrets(channel))[:ERROR_MAX]
+        if exc.reconnect:
+            Channel.objects.filter(pk=channel_id).exclude(status=Channel.Status.DISABLED).update(
+                status=Channel.Status.NEEDS_RECONNECT, last_error=reason
+            )
+        logger.warning("polling channel %s failed: %s", channel_id, reason)
+    except ValueError:
+        logger.warning("polling channel %s: its secrets cannot be read with the current key", channel_id)
+    finally:
+        cache.delete(lock)
+    return result
+
+
+@db_task()
+def poll_channel_task(channel_id: int) -> None:
+    poll_channel(channel_id)
+
+
+def channels_to_poll() -> list[int]:
+    channels = Channel.objects.exclude(status__in=[Channel.Status.DISABLED, Channel.Status.NEEDS_RECONNECT])
+    return [
+        channel.pk
+        for channel in channels.only("pk", "kind").order_by("pk")
+        if channel.known_kind and can_poll(channel.adapter_class)
+    ]
+
+
+# Every minute; each channel is its own task, so a slow network never holds up the others.
+@db_periodic_task(crontab(minute="*"))
+def poll_channels() -> None:
+    for channel_id in channels_to_poll():
+        poll_channel_task(channel_id)

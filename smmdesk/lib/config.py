@@ -40,6 +40,10 @@ class Config:
     encryption_keys: list[str] = field(default_factory=list)
     email: dict = field(default_factory=dict)
     allow_private_urls: bool = False
+    public_url: str = ""
+    inbound_email_domain: str = "localhost"
+    telegram_bot_token: str = ""
+    telegram_api_url: str = "https://api.telegram.org"
     problems: list[str] = field(default_factory=list)
 
 
@@ -187,6 +191,14 @@ def load(env: dict | None = None) -> Config:
         admin_path = "admin"
     cfg.admin_path = admin_path + "/"
     cfg.email = load_email(env, problems)
+    cfg.public_url = env.get("SMMDESK_PUBLIC_URL", "").rstrip("/")
+    if cfg.public_url and not cfg.public_url.startswith(("http://", "https://")):
+        problems.append("SMMDESK_PUBLIC_URL: must start with http:// or https://")
+    cfg.inbound_email_domain = env.get("SMMDESK_INBOUND_EMAIL_DOMAIN", "") or "localhost"
+    cfg.telegram_bot_token = env.get("SMMDESK_TELEGRAM_BOT_TOKEN", "")
+    cfg.telegram_api_url = (env.get("SMMDESK_TELEGRAM_API_URL", "") or cfg.telegram_api_url).rstrip("/")
+    if not cfg.telegram_api_url.startswith(("http://", "https://")):
+        problems.append("SMMDESK_TELEGRAM_API_URL: must start with http:// or https://")
     if problems:
         return cfg
     try:

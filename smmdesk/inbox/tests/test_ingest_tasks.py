@@ -1,0 +1,151 @@
+"""Background intake: stored webhook bodies and polling, each safe to run again."""
+
+import hashlib
+import hmac
+import json
+
+import pytest
+from django.core.cache import cache
+from huey.contrib.djhuey import HUEY
+
+from smmdesk.channels import actions as channel_actions
+from smmdesk.channels.base import AdapterError
+from smmdesk.channels.fake.adapter import FakeAdapter, FakeNetwork
+from smmdesk.channels.models import Channel
+from smmdesk.inbox import ingest_tasks
+from smmdesk.inbox.models import Message, RawEvent
+from smmdesk.inbox.tests.conversations import WEBHOOK_SECRET, event, make_channel
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def channel(cast):
+    return make_channel(cast.workspace)
+
+
+def raw_event(channel, items, secret=WEBHOOK_SECRET, header="x-fake-signature"):
+    body = json.dumps(items).encode()
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return RawEvent.objects.create(channel=channel, body=body, headers={header: signature})
+
+
+ITEMS = [
+    {
+        "id": "w-1",
+        "kind": "dm",
+        "from": "u1",
+        "name": "Anna",
+        "text": "Hi",
+        "date": "2025-03-10T09:00:00+00:00",
+    },
+    {
+        "id": "w-2",
+        "kind": "comment",
+        "from": "u2",
+        "text": "Price?",
+        "thread": "post-1",
+        "date": "2025-03-10T09:01:00+00:00",
+    },
+]
+
+
+def test_a_webhook_body_becomes_messages_once(channel):
+    raw = raw_event(channel, ITEMS)
+    result = ingest_tasks.process_raw_event_task.call_local(raw.pk)
+    raw.refresh_from_db()
+    assert raw.processed_at is not None and raw.error == ""
+    assert sorted(Message.objects.values_list("external_id", flat=True)) == ["w-1", "w-2"]
+    assert result is None  # the task returns nothing; the work is in the rows
+    # Processed again (a retried task), or the same body delivered twice more: still two messages.
+    ingest_tasks.process_raw_event(raw.pk)
+    for _ in range(2):
+        again = raw_event(channel, ITEMS)
+        ingest_tasks.process_raw_event(again.pk)
+    assert Message.objects.count() == 2
+    assert RawEvent.objects.filter(processed_at__isnull=True).count() == 0
+
+
+def test_a_bad_signature_is_recorded_not_ingested(channel):
+    raw = raw_event(channel, ITEMS, secret="not-the-secret")
+    assert ingest_tasks.process_raw_event(raw.pk) is None
+    raw.refresh_from_db()
+    assert raw.processed_at is not None and raw.error == "bad webhook signature"
+    assert not Message.objects.exists()
+
+
+def test_a_malformed_body_is_recorded(channel):
+    body = b"{not json"
+    signature = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    raw = RawEvent.objects.create(channel=channel, body=body, headers={"X-Fake-Signature": signature})
+    ingest_tasks.process_raw_event(raw.pk)
+    raw.refresh_from_db()
+    assert raw.processed_at is not None and raw.error.startswith("malformed webhook body")
+
+
+def test_a_missing_raw_event_is_nothing_to_do(db):
+    assert ingest_tasks.process_raw_event(12345) is None
+
+
+def test_polling_reads_from_the_cursor(channel):
+    account = FakeNetwork.account("salon-vk")
+    account.inbound.extend(event(f"p-{n}", thread="chat-1") for n in range(250))
+    result = ingest_tasks.poll_channel(channel.pk)
+    assert len(result.created) == 250 and Message.objects.count() == 250
+    assert cache.get(ingest_tasks.cursor_key(channel.pk)) == "250"
+
+    account.inbound.append(event("p-new", thread="chat-2"))
+    result = ingest_tasks.poll_channel(channel.pk)
+    assert len(result.created) == 1 and result.duplicates == 0
+
+    # A lost cursor reads everything again; nothing is taken in twice.
+    cache.delete(ingest_tasks.cursor_key(channel.pk))
+    result = ingest_tasks.poll_channel(channel.pk)
+    assert result.created == [] and result.duplicates == 251
+
+
+def test_polling_a_revoked_channel_marks_it(channel):
+    FakeNetwork.account("salon-vk").revoked = True
+    ingest_tasks.poll_channel(channel.pk)
+    channel.refresh_from_db()
+    assert channel.status == Channel.Status.NEEDS_RECONNECT and "revoked" in channel.last_error
+    # It is left alone until someone reconnects it.
+    assert channel.pk not in ingest_tasks.channels_to_poll()
+
+
+def test_a_failing_poll_keeps_the_cursor(channel, monkeypatch):
+    FakeNetwork.account("salon-vk").inbound.append(event("p-1", thread="chat-1"))
+    ingest_tasks.poll_channel(channel.pk)
+    monkeypatch.setattr(
+        FakeAdapter, "poll", lambda self, cursor: (_ for _ in ()).throw(AdapterError("HTTP 502"))
+    )
+    ingest_tasks.poll_channel(channel.pk)
+    assert cache.get(ingest_tasks.cursor_key(channel.pk)) == "1"
+    assert Channel.objects.get(pk=channel.pk).status == Channel.Status.OK
+
+
+def test_one_poll_at_a_time_per_channel(channel):
+    FakeNetwork.account("salon-vk").inbound.append(event("p-1", thread="chat-1"))
+    cache.add(f"inbox:poll-lock:{channel.pk}", 1)
+    assert ingest_tasks.poll_channel(channel.pk).created == []
+    cache.delete(f"inbox:poll-lock:{channel.pk}")
+    assert len(ingest_tasks.poll_channel(channel.pk).created) == 1
+
+
+def test_periodic_poll_queues_enabled_inbox_channels(cast, channel):
+    disabled = make_channel(cast.workspace, "Old group", "old-vk")
+    channel_actions.set_enabled(disabled, False)
+    FakeNetwork.account("salon-vk").inbound.append(event("p-1", thread="chat-1"))
+    FakeNetwork.account("old-vk").inbound.append(event("o-1", thread="chat-1"))
+    assert ingest_tasks.channels_to_poll() == [channel.pk]
+    HUEY.immediate = True
+    try:
+        ingest_tasks.poll_channels.call_local()
+    finally:
+        HUEY.immediate = False
+    assert list(Message.objects.values_list("external_id", flat=True)) == ["p-1"]
