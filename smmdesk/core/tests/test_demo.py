@@ -46,3 +46,19 @@ def test_demo_keeps_user_edits():
     demo.load()
     service.refresh_from_db()
     assert service.price == 700
+
+
+@pytest.mark.django_db
+def test_demo_inbox_is_routed_and_idempotent():
+    from smmdesk.inbox.models import Conversation, Message
+
+    demo.load()
+    first = (Conversation.objects.count(), Message.objects.count())
+    demo.load()
+    assert (Conversation.objects.count(), Message.objects.count()) == first
+    complaint = Conversation.objects.get(workspace__slug="demo-orenburg", thread_key="post:post-77")
+    # Two comments under one post are one conversation, routed by the Russian complaint rule.
+    assert complaint.messages.count() == 2
+    assert complaint.department.name == "Quality" and complaint.sentiment == "negative"
+    booking = Conversation.objects.get(workspace__slug="demo-bratislava", thread_key="dm:6001")
+    assert booking.department.name == "Recepcia" and booking.language == "sk"
