@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from smmdesk.channels.base import InboundEvent
 from smmdesk.channels.models import Channel
-from smmdesk.inbox import routing, sla, triage
+from smmdesk.inbox import memo, routing, sla, triage
 from smmdesk.inbox.models import (
     Conversation,
     Customer,
@@ -94,20 +94,25 @@ class Batch:
         self.timeline: list[TimelineEvent] = []
         ids = {fit(e.external_id) for e in events}
         wanted = ids | {p for e in events for p in parents(e)}
-        rows = Message.objects.filter(channel=channel, external_id__in=wanted).values_list(
-            "external_id", "conversation_id"
+        rows = dict(
+            Message.objects.filter(channel=channel, external_id__in=wanted).values_list(
+                "external_id", "conversation_id"
+            )
         )
-        self.conversation_of_message = dict(rows)
-        self.seen = {external_id for external_id in self.conversation_of_message if external_id in ids}
+        self.seen = {external_id for external_id in rows if external_id in ids}
         keys = {thread_key(e) for e in events}
         self.conversations = {
             c.thread_key: c for c in Conversation.objects.filter(channel=channel, thread_key__in=keys)
         }
-        conversation_ids = set(self.conversation_of_message.values()) - {
-            c.pk for c in self.conversations.values()
+        by_id = {c.pk: c for c in self.conversations.values()}
+        missing = set(rows.values()) - set(by_id)
+        by_id.update({c.pk: c for c in Conversation.objects.filter(pk__in=missing)})
+        # External id -> its conversation object; conversations made in this batch have no id yet.
+        self.conversation_of_message = {
+            external_id: by_id[pk] for external_id, pk in rows.items() if pk in by_id
         }
-        self.by_id = {c.pk: c for c in self.conversations.values()}
-        self.by_id.update({c.pk: c for c in Conversation.objects.filter(pk__in=conversation_ids)})
+        self.new_customers: list[Customer] = []
+        self.new_identities: list[CustomerIdentity] = []
         authors = {e.author_id for e in events}
         self.identities = {
             i.network_id: i
@@ -136,10 +141,20 @@ def ingest(channel: Channel, events: list[InboundEvent], *, now: datetime | None
 
 
 def _ingest(channel: Channel, events: list[InboundEvent], now: datetime) -> IngestResult:
+    # Side effects that need the batch's rows written (an automatic acknowledgement) wait for them.
+    with memo.deferred() as pending:
+        result = _take_in(channel, events, now)
+    for function, args in pending:
+        function(*args)
+    return result
+
+
+def _take_in(channel: Channel, events: list[InboundEvent], now: datetime) -> IngestResult:
     result = IngestResult()
     batch = Batch(channel, events)
     languages = _languages(channel)
     messages: list[Message] = []
+    # Keyed by object identity: conversations made in this batch have no id until the bulk insert.
     touched: dict[int, Conversation] = {}
     for event in events:
         if channel.account_id and event.author_id == channel.account_id:
@@ -173,7 +188,7 @@ def _ingest(channel: Channel, events: list[InboundEvent], now: datetime) -> Inge
             flags=list(verdict.flags),
         )
         messages.append(message)
-        batch.conversation_of_message[external_id] = conversation.pk
+        batch.conversation_of_message[external_id] = conversation
         _absorb(batch, conversation, verdict, created, now)
         if created:
             result.new_conversations += 1
@@ -192,12 +207,17 @@ def _ingest(channel: Channel, events: list[InboundEvent], now: datetime) -> Inge
                 for d in routing.route(conversation, message, verdict)
             ]
         sla.on_inbound(conversation, now)
-        touched[conversation.pk] = conversation
-    # Rows are written once per batch: a conversation with many new messages is saved once.
+        touched[id(conversation)] = conversation
+    # Rows are written once per batch, in bulk; a conversation with many new messages is saved once.
+    Customer.objects.bulk_create(batch.new_customers)
+    CustomerIdentity.objects.bulk_create(batch.new_identities)
+    fresh = [c for c in touched.values() if c.pk is None]
+    Conversation.objects.bulk_create(fresh)
     Message.objects.bulk_create(messages)
     TimelineEvent.objects.bulk_create(batch.timeline)
     for conversation in touched.values():
-        conversation.save()
+        if conversation not in fresh:
+            conversation.save()
     result.created = [message.pk for message in messages]
     return result
 
@@ -211,13 +231,13 @@ def _conversation(
     batch: Batch, event: InboundEvent, customer: Customer, now: datetime
 ) -> tuple[Conversation, bool]:
     for parent in parents(event):
-        conversation_id = batch.conversation_of_message.get(parent)
-        if conversation_id is not None and conversation_id in batch.by_id:
-            return batch.by_id[conversation_id], False
+        conversation = batch.conversation_of_message.get(parent)
+        if conversation is not None:
+            return conversation, False
     key = thread_key(event)
     if key in batch.conversations:
         return batch.conversations[key], False
-    conversation = Conversation.objects.create(
+    conversation = Conversation(
         workspace_id=batch.channel.workspace_id,
         channel=batch.channel,
         kind=event.kind,
@@ -228,7 +248,6 @@ def _conversation(
         updated_at=now,
     )
     batch.conversations[key] = conversation
-    batch.by_id[conversation.pk] = conversation
     return conversation, True
 
 
@@ -249,13 +268,14 @@ def _customer(batch: Batch, event: InboundEvent, now: datetime) -> Customer:
             workspace_id=batch.channel.workspace_id, email__iexact=address
         ).first()
     if customer is None:
-        customer = Customer.objects.create(
+        customer = Customer(
             workspace_id=batch.channel.workspace_id,
             name=event.author_name[:200],
             created_at=now,
             email=address if len(address) <= 254 else "",
         )
-    identity = CustomerIdentity.objects.create(
+        batch.new_customers.append(customer)
+    identity = CustomerIdentity(
         customer=customer,
         channel=batch.channel,
         network_id=event.author_id[:200],
@@ -263,6 +283,7 @@ def _customer(batch: Batch, event: InboundEvent, now: datetime) -> Customer:
         profile_url=event.author_url[:500],
     )
     batch.identities[event.author_id] = identity
+    batch.new_identities.append(identity)
     return customer
 
 

@@ -32,3 +32,26 @@ def remember(key: tuple, value) -> None:
     memo = _memo.get()
     if memo is not None:
         memo[key] = value
+
+
+_deferred: ContextVar[list | None] = ContextVar("inbox_deferred", default=None)
+
+
+@contextmanager
+def deferred():
+    """Inside this block `later` queues work that needs rows the batch has not written yet; the caller
+    runs the queue once it has written them."""
+    queue: list = []
+    token = _deferred.set(queue)
+    try:
+        yield queue
+    finally:
+        _deferred.reset(token)
+
+
+def later(function, *args) -> None:
+    queue = _deferred.get()
+    if queue is None:
+        function(*args)
+    else:
+        queue.append((function, args))

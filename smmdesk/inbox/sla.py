@@ -195,7 +195,8 @@ def on_inbound(conversation: Conversation, at: datetime) -> None:
         conversation.resolution_due = clock.add(start, policy.resolution_minutes)
     _refresh_due(conversation)
     if policy.auto_acknowledge:
-        _acknowledge_if_closed(conversation, at, clock)
+        # During ingestion the conversation may not be written yet; the acknowledgement needs its id.
+        memo.later(_acknowledge_if_closed, conversation, at, clock)
 
 
 def on_reply(conversation: Conversation, at: datetime) -> None:

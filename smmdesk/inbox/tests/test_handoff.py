@@ -97,6 +97,9 @@ def test_hand_off_note_too_long(convo, billing, member):
 def test_hand_off_e_mail(convo, billing, member, settings, immediate, django_capture_on_commit_callbacks):
     settings.SMMDESK_INBOUND_EMAIL_DOMAIN = "in.salon.example"
     settings.SMMDESK_PUBLIC_URL = "https://desk.salon.example"
+    # The notice is written in the workspace's first language; this test reads the English one.
+    convo.workspace.profile.languages = ["en", "ru"]
+    convo.workspace.profile.save()
     with django_capture_on_commit_callbacks(execute=True):
         handoff = actions.hand_off(convo, billing.pk, "Refund?", member("smm_manager"))
     sent = django_mail.outbox
