@@ -7,6 +7,7 @@ a crash, changes nothing the second time.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.core.cache import cache
 from django.db import transaction
@@ -139,3 +140,23 @@ def channels_to_poll() -> list[int]:
 def poll_channels() -> None:
     for channel_id in channels_to_poll():
         poll_channel_task(channel_id)
+
+
+STRANDED_AFTER = timedelta(minutes=2)
+
+
+def stranded_raw_events(now=None) -> list[int]:
+    """Stored webhook bodies nobody processed: the queue lost the task (a worker killed mid-task, a
+    queue outage when the webhook was accepted). Processing is idempotent, so queueing again is safe."""
+    cutoff = (now or timezone.now()) - STRANDED_AFTER
+    return list(
+        RawEvent.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:1000]
+    )
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def requeue_stranded_raw_events() -> None:
+    for raw_event_id in stranded_raw_events():
+        process_raw_event_task(raw_event_id)

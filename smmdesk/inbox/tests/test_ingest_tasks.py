@@ -149,3 +149,22 @@ def test_periodic_poll_queues_enabled_inbox_channels(cast, channel):
     finally:
         HUEY.immediate = False
     assert list(Message.objects.values_list("external_id", flat=True)) == ["p-1"]
+
+
+def test_stranded_webhook_bodies_are_queued_again(channel, time_machine):
+    time_machine.move_to("2026-11-26 10:00:00+00:00", tick=False)
+    raw = raw_event(channel, ITEMS)
+    fresh_enough = ingest_tasks.stranded_raw_events()
+    assert fresh_enough == []  # its own task may still be on the way
+    time_machine.move_to("2026-11-26 10:03:00+00:00", tick=False)
+    assert ingest_tasks.stranded_raw_events() == [raw.pk]
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True  # the re-queued task runs at once, in this test's transaction
+    try:
+        ingest_tasks.requeue_stranded_raw_events.call_local()
+    finally:
+        HUEY.immediate = False
+    raw.refresh_from_db()
+    assert raw.processed_at is not None
+    assert Message.objects.count() == 2 and ingest_tasks.stranded_raw_events() == []
