@@ -29,6 +29,12 @@ from smmdesk.inbox.models import (
     TimelineEvent,
 )
 
+# What ingestion, routing and the SLA clock may change on an existing conversation.
+MUTABLE_FIELDS = [
+    f.name
+    for f in Conversation._meta.concrete_fields
+    if f.name not in ("id", "workspace", "channel", "kind", "thread_key", "customer", "subject", "created_at")
+]
 REOPEN_FROM = (Status.RESOLVED, Status.CLOSED, Status.WAITING_CUSTOMER)
 URGENT_FLAGS = {"legal", "safety", "public_escalation"}
 HIGH_FLAGS = {"refund", "cancel"}
@@ -215,9 +221,10 @@ def _take_in(channel: Channel, events: list[InboundEvent], now: datetime) -> Ing
     Conversation.objects.bulk_create(fresh)
     Message.objects.bulk_create(messages)
     TimelineEvent.objects.bulk_create(batch.timeline)
+    # One UPDATE per touched conversation: a bulk_update's CASE over every field costs more than it saves.
     for conversation in touched.values():
         if conversation not in fresh:
-            conversation.save()
+            conversation.save(update_fields=MUTABLE_FIELDS)
     result.created = [message.pk for message in messages]
     return result
 

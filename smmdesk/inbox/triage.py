@@ -297,12 +297,30 @@ def label(score: float) -> str:
     return "neutral"
 
 
+@lru_cache(maxsize=1)
+def _flag_index() -> dict[str, list[tuple[str, tuple]]]:
+    """Flag phrases by their first word (lemma and surface form): a message is checked only against
+    phrases whose first word it contains, not against every phrase of every flag."""
+    index: dict[str, list[tuple[str, tuple]]] = {}
+    for flag, phrases in FLAGS.items():
+        for language, listed in phrases.items():
+            for phrase in listed:
+                parts = phrase_terms(phrase, language)
+                if parts:
+                    for key in set(parts[0]):
+                        index.setdefault(key, []).append((flag, parts))
+    return index
+
+
 def flags(message_terms: frozenset[str]) -> list[str]:
-    return [
+    index = _flag_index()
+    found = {
         flag
-        for flag, phrases in FLAGS.items()
-        if any(phrase_matches(p, language, message_terms) for language, ps in phrases.items() for p in ps)
-    ]
+        for term in message_terms
+        for flag, parts in index.get(term, ())
+        if all(lem in message_terms or word in message_terms for lem, word in parts)
+    }
+    return [flag for flag in FLAGS if flag in found]
 
 
 def rules_classifier(text: str, languages: list[str]) -> Triage:
