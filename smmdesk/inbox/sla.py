@@ -128,12 +128,21 @@ class Clock:
         """When a clock started by something at `at` begins to count: the next opening if closed."""
         if not self.business:
             return at
+        # A batch of messages shares one arrival time: the answer is the same for all of them.
+        return _remembered(("start", self.workspace_id, at), lambda: self._start(at))
+
+    def _start(self, at: datetime) -> datetime:
         try:
             return next_open(self.schedule, at).astimezone(UTC)
         except ValueError:  # a schedule that never opens: count plain time rather than never
             return at
 
     def add(self, start: datetime, minutes: float) -> datetime:
+        if self.business:
+            return _remembered(("add", self.workspace_id, start, minutes), lambda: self._add(start, minutes))
+        return start + timedelta(minutes=minutes)
+
+    def _add(self, start: datetime, minutes: float) -> datetime:
         if self.business:
             try:
                 return hours.add_business_minutes(self.schedule, start, minutes).astimezone(UTC)
