@@ -64,6 +64,14 @@ class AdapterError(Exception):
         self.reconnect = reconnect
 
 
+class SignatureError(AdapterError):
+    """An inbound webhook is not signed with the channel's secret: the sender is not who it claims to be
+    (the webhook endpoint answers 401)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, permanent=True)
+
+
 @dataclass(frozen=True)
 class PostLimits:
     max_text: int

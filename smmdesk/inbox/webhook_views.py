@@ -19,10 +19,9 @@ from django.views.decorators.csrf import csrf_exempt
 from pydantic import ValidationError
 
 from smmdesk.accounts.access import public_view
-from smmdesk.channels.base import Adapter, AdapterError
+from smmdesk.channels.base import Adapter, AdapterError, SignatureError
 from smmdesk.channels.models import Channel
 from smmdesk.channels.webchat import views as chat_views
-from smmdesk.channels.webhook.adapter import SignatureError
 from smmdesk.inbox.models import RawEvent
 
 logger = logging.getLogger(__name__)

@@ -32,6 +32,7 @@ from smmdesk.channels.base import (
     OutboundReply,
     PostLimits,
     PostVariant,
+    SignatureError,
 )
 
 REVOKED_PREFIX = "revoked"
@@ -133,7 +134,7 @@ class FakeAdapter(Adapter):
             raise AdapterError("this channel has no webhook secret", permanent=True)
         expected = hmac.new(secret.get_secret_value().encode(), body, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, headers.get("X-Fake-Signature", "")):
-            raise AdapterError("bad webhook signature", permanent=True)
+            raise SignatureError("bad webhook signature")
         try:
             items = json.loads(body)
             return [

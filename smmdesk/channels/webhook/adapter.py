@@ -23,19 +23,13 @@ from smmdesk.channels.base import (
     Capability,
     InboundEvent,
     PostLimits,
+    SignatureError,
 )
 from smmdesk.channels.webhook import payload
 
 SIGNATURE_HEADER = "X-Smmdesk-Signature"
 SIGNATURE_PREFIX = "sha256="
 MIN_SECRET = 16
-
-
-class SignatureError(AdapterError):
-    """The body is not signed with this channel's secret: the sender is not who it claims to be."""
-
-    def __init__(self, message: str):
-        super().__init__(message, permanent=True)
 
 
 def sign(secret: str, body: bytes) -> str:
