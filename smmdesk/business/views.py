@@ -1,48 +1,25 @@
 """Settings pages for the business profile. Everyone in the workspace may read them; saving needs
 profile.edit (workspace_view's `write`), and people without it see the same forms read-only."""
 
-from django.contrib import messages
-from django.forms import BaseForm
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
-from smmdesk.accounts.access import can, workspace_view
+from smmdesk.accounts.access import workspace_view
 from smmdesk.business import actions
-from smmdesk.business.forms import make_read_only
 from smmdesk.business.models import Department, HolidayException, Service
+from smmdesk.core import settings_pages
 
 EDIT = "profile.edit"
-get_or_post = require_http_methods(["GET", "HEAD", "POST"])
+get_or_post = settings_pages.get_or_post
 
 
-def _submit(request, form, save, message, to):
-    """On POST run `save`: a redirect when it worked, else the refused form to show again.
-
-    workspace_view(write=EDIT) has already refused a POST from anyone who may not edit."""
-    if request.method != "POST":
-        return None, form
-    try:
-        save()
-    except actions.InvalidInput as refused:
-        return None, refused.form
-    return _saved(request, message, to), form
+_submit = settings_pages.submit
+_saved = settings_pages.saved
 
 
 def _page(request, template, tab, **context):
-    can_edit = can(request, EDIT)
-    if not can_edit:
-        for value in context.values():
-            if isinstance(value, BaseForm):
-                make_read_only(value)
-    return render(
-        request, template, {"tab": tab, "active_section": "settings", "can_edit": can_edit, **context}
-    )
-
-
-def _saved(request, message, to, **kwargs):
-    messages.success(request, message)
-    return redirect(to, slug=request.workspace.slug, **kwargs)
+    return settings_pages.page(request, template, tab, EDIT, **context)
 
 
 @workspace_view("profile.view", write=EDIT)

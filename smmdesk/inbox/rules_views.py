@@ -4,34 +4,24 @@ Rules are for managers only (inbox.manage, to read and to change): they decide w
 Canned replies are readable by everyone who uses the inbox (inbox.view) and changed by managers.
 """
 
-from django.contrib import messages
-from django.forms import BaseForm
 from django.http import HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
-from smmdesk.accounts.access import can, workspace_view
-from smmdesk.business.actions import InvalidInput
-from smmdesk.business.forms import make_read_only
+from smmdesk.accounts.access import workspace_view
 from smmdesk.business.models import LANGUAGE_CHOICES
+from smmdesk.core import settings_pages
 from smmdesk.inbox import canned, routing
 from smmdesk.inbox.models import CannedReply, RoutingRule
 
 MANAGE = "inbox.manage"
-get_or_post = require_http_methods(["GET", "HEAD", "POST"])
+get_or_post = settings_pages.get_or_post
 
 
 def _page(request, template, tab, **context):
-    can_edit = can(request, MANAGE)
-    if not can_edit:
-        for value in context.values():
-            if isinstance(value, BaseForm):
-                make_read_only(value)
-    return render(
-        request, template, {"tab": tab, "active_section": "settings", "can_edit": can_edit, **context}
-    )
+    return settings_pages.page(request, template, tab, MANAGE, **context)
 
 
 def _labelled(rows):
@@ -43,9 +33,7 @@ def _labelled(rows):
     return rows
 
 
-def _done(request, message, to, **kwargs):
-    messages.success(request, message)
-    return redirect(to, slug=request.workspace.slug, **kwargs)
+_done = settings_pages.saved
 
 
 # --- routing rules -------------------------------------------------------------------------------------
@@ -54,14 +42,15 @@ def _done(request, message, to, **kwargs):
 @workspace_view(MANAGE)
 @get_or_post
 def rules(request):
-    form = routing.rule_form(request.workspace)
-    if request.method == "POST":
-        try:
-            routing.create_rule(request.workspace, request.POST)
-        except InvalidInput as refused:
-            form = refused.form
-        else:
-            return _done(request, _("Rule added."), "inbox:rules")
+    done, form = settings_pages.submit(
+        request,
+        routing.rule_form(request.workspace),
+        lambda: routing.create_rule(request.workspace, request.POST),
+        _("Rule added."),
+        "inbox:rules",
+    )
+    if done:
+        return done
     return _page(
         request,
         "inbox/rules/rules.html",
@@ -75,14 +64,15 @@ def rules(request):
 @get_or_post
 def rule_edit(request, rule_id):
     rule = get_object_or_404(RoutingRule, workspace=request.workspace, pk=rule_id)
-    form = routing.rule_form(request.workspace, rule=rule)
-    if request.method == "POST":
-        try:
-            routing.update_rule(request.workspace, rule, request.POST)
-        except InvalidInput as refused:
-            form = refused.form
-        else:
-            return _done(request, _("Rule saved."), "inbox:rules")
+    done, form = settings_pages.submit(
+        request,
+        routing.rule_form(request.workspace, rule=rule),
+        lambda: routing.update_rule(request.workspace, rule, request.POST),
+        _("Rule saved."),
+        "inbox:rules",
+    )
+    if done:
+        return done
     return _page(request, "inbox/rules/rule_edit.html", "routing", rule=rule, form=form)
 
 
@@ -111,14 +101,15 @@ def rule_move(request, rule_id):
 @workspace_view("inbox.view", write=MANAGE)
 @get_or_post
 def canned_replies(request):
-    form = canned.reply_form(request.workspace)
-    if request.method == "POST":
-        try:
-            canned.create_reply(request.workspace, request.POST)
-        except InvalidInput as refused:
-            form = refused.form
-        else:
-            return _done(request, _("Canned reply added."), "inbox:canned_replies")
+    done, form = settings_pages.submit(
+        request,
+        canned.reply_form(request.workspace),
+        lambda: canned.create_reply(request.workspace, request.POST),
+        _("Canned reply added."),
+        "inbox:canned_replies",
+    )
+    if done:
+        return done
     return _page(
         request,
         "inbox/rules/canned_replies.html",
@@ -132,14 +123,15 @@ def canned_replies(request):
 @get_or_post
 def canned_reply_edit(request, reply_id):
     reply = get_object_or_404(CannedReply, workspace=request.workspace, pk=reply_id)
-    form = canned.reply_form(request.workspace, reply=reply)
-    if request.method == "POST":
-        try:
-            canned.update_reply(request.workspace, reply, request.POST)
-        except InvalidInput as refused:
-            form = refused.form
-        else:
-            return _done(request, _("Canned reply saved."), "inbox:canned_replies")
+    done, form = settings_pages.submit(
+        request,
+        canned.reply_form(request.workspace, reply=reply),
+        lambda: canned.update_reply(request.workspace, reply, request.POST),
+        _("Canned reply saved."),
+        "inbox:canned_replies",
+    )
+    if done:
+        return done
     return _page(request, "inbox/rules/canned_reply_edit.html", "canned", reply=reply, form=form)
 
 

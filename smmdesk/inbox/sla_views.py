@@ -13,23 +13,24 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from smmdesk.accounts.access import can, workspace_view
+from smmdesk.accounts.access import workspace_view
 from smmdesk.business.actions import InvalidInput
-from smmdesk.business.forms import TextSafetyMixin, WorkspaceNameMixin, make_read_only
+from smmdesk.business.forms import TextSafetyMixin, WorkspaceNameMixin
 from smmdesk.business.models import Department
 from smmdesk.channels.models import Channel
+from smmdesk.core import settings_pages
 from smmdesk.inbox import notify, sla
 from smmdesk.inbox.models import Priority, SlaPolicy
 
 MANAGE = "inbox.manage"
 MAX_MINUTES = 365 * 24 * 60
-get_or_post = require_http_methods(["GET", "HEAD", "POST"])
+get_or_post = settings_pages.get_or_post
 
 
 def _minutes_field(label, help_text):
@@ -153,21 +154,8 @@ def delete_policy(workspace, policy_id: int) -> bool:
 
 
 def _page(request, template, **context):
-    can_edit = can(request, MANAGE)
-    if not can_edit:
-        for value in context.values():
-            if isinstance(value, forms.BaseForm):
-                make_read_only(value)
-    return render(
-        request,
-        template,
-        {
-            "tab": "sla",
-            "active_section": "settings",
-            "can_edit": can_edit,
-            "default_policy": sla.default_policy(),
-            **context,
-        },
+    return settings_pages.page(
+        request, template, "sla", MANAGE, default_policy=sla.default_policy(), **context
     )
 
 
