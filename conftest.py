@@ -63,3 +63,25 @@ def login(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def mock_api(settings):
+    """A local server playing a network's API (smmdesk.channels.testing); private addresses allowed so
+    the SSRF guard lets the adapter reach it on loopback."""
+    from smmdesk.channels.testing import MockAPI
+
+    settings.SMMDESK_ALLOW_PRIVATE_URLS = True
+    api = MockAPI()
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+def no_backoff(monkeypatch):
+    """lib/http's retry waits, recorded instead of slept (tests never sleep on the wall clock)."""
+    from smmdesk.lib import http
+
+    waits: list[float] = []
+    monkeypatch.setattr(http, "_sleep", waits.append)
+    return waits

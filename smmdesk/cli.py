@@ -290,6 +290,8 @@ def channel_kinds():
     for info in describe_kinds():
         click.echo(f"{info.kind:<12} {info.label}")
         click.echo(f"{'':<12} capabilities: {', '.join(info.capabilities)}")
+        if info.paid:
+            click.echo(f"{'':<12} paid API tier needed for: {', '.join(info.paid)}")
         limits = info.limits
         click.echo(
             f"{'':<12} limits: text {limits.max_text} chars, media {limits.max_media}, "
@@ -333,6 +335,37 @@ def bench_inbox(messages, database_url):
     from smmdesk.bench.inbox import run_inbox
 
     _run_bench(run_inbox, messages, database_url)
+
+
+@bench.command("nlp")
+@click.option("--messages", type=click.IntRange(min=1), default=2000, show_default=True)
+@click.option(
+    "--banking77",
+    default=None,
+    metavar="DIR",
+    help="banking77 train.csv/test.csv (default ../shared/data/banking77 if present; none to skip).",
+)
+@click.option(
+    "--slovak",
+    default=None,
+    metavar="DIR",
+    help="Slovak review CSVs (default ../shared/data/slovak_reviews if present; none to skip).",
+)
+def bench_nlp(messages, banking77, slovak):
+    """Time classify (fast and refined) and route; accuracy on banking77, F1 on Slovak reviews."""
+    from smmdesk.bench.nlp import run_nlp
+
+    _run_bench(run_nlp, messages, banking77, slovak)
+
+
+def _register_nlp():
+    # The nlp commands import nothing heavy until they run, so `smmdesk --help` stays quick.
+    from smmdesk.nlp.cli import nlp
+
+    main.add_command(nlp)
+
+
+_register_nlp()
 
 
 if __name__ == "__main__":

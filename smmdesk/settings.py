@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "smmdesk.business",
     "smmdesk.channels",
     "smmdesk.inbox",
+    "smmdesk.nlp",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ urlpatterns = [
     path("w/<slug:slug>/settings/", include("smmdesk.business.urls")),
     path("w/<slug:slug>/settings/channels/", include("smmdesk.channels.urls")),
     path("w/<slug:slug>/inbox/", include("smmdesk.inbox.urls")),
+    path("w/<slug:slug>/", include("smmdesk.nlp.urls")),
     path("hooks/", include("smmdesk.inbox.webhook_views")),
     path("api/", api.urls),
     path(settings.SMMDESK_ADMIN_PATH, admin.site.urls),

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from smmdesk.accounts.actions import audit
 from smmdesk.accounts.models import AuditEvent, Workspace
 from smmdesk.channels import config as channel_config
-from smmdesk.channels import registry
+from smmdesk.channels import health, registry
 from smmdesk.channels.base import Adapter, AdapterError, PostLimits
 from smmdesk.channels.models import Channel
 from smmdesk.lib import crypto
@@ -43,12 +43,21 @@ class KindInfo(NamedTuple):
     label: str
     capabilities: list[str]
     limits: PostLimits
+    paid: list[str]
+    help_text: str
 
 
 def describe_kinds() -> list[KindInfo]:
     """Every adapter kind with its capabilities, for `smmdesk channels kinds` and the add page."""
     return [
-        KindInfo(kind, str(adapter.label), sorted(c.value for c in adapter.capabilities), adapter.limits)
+        KindInfo(
+            kind,
+            str(adapter.label),
+            sorted(c.value for c in adapter.capabilities),
+            adapter.limits,
+            sorted(c.value for c in adapter.paid_capabilities),
+            str(adapter.help_text),
+        )
         for kind, adapter in sorted(registry.ADAPTERS.items())
     ]
 
@@ -261,9 +270,11 @@ def check_channel(channel_id: int) -> Channel | None:
         .exclude(status=Status.DISABLED)
         .update(**changes)
     )
+    if updated and status != channel.status and status == Status.NEEDS_RECONNECT:
+        # Expired tokens must not fail silently: the owners hear of it at once, once per breakage.
+        transaction.on_commit(lambda: health.notify_owners(channel_id), robust=True)
     if updated and status != channel.status and status in (Status.NEEDS_RECONNECT, Status.ERROR):
-        # Until notifications exist the log is where an expired token gets noticed. Only the change is
-        # logged, so a channel that stays broken does not repeat itself every six hours.
+        # Only the change is logged, so a channel that stays broken does not repeat itself every six hours.
         what = "needs reconnecting" if status == Status.NEEDS_RECONNECT else "check failed"
         logger.warning(
             "channel %s (%s) in workspace %s %s: %s",

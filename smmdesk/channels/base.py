@@ -66,7 +66,7 @@ class AdapterError(Exception):
 
 class SignatureError(AdapterError):
     """An inbound webhook is not signed with the channel's secret: the sender is not who it claims to be
-    (the webhook endpoint answers 401)."""
+    (the webhook endpoint answers 403)."""
 
     def __init__(self, message: str):
         super().__init__(message, permanent=True)
@@ -146,12 +146,31 @@ class Entry:
     created_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class WebhookAnswer:
+    """What the webhook endpoint answers instead of its usual JSON (VK wants the text "ok", its
+    confirmation request wants the confirmation code, Facebook's subscription check wants hub.challenge)."""
+
+    status: int
+    body: str
+    content_type: str = "text/plain; charset=utf-8"
+
+
 class Adapter:
     kind: ClassVar[str]
     label: ClassVar[str]
     Config: ClassVar[type[BaseModel]]
     capabilities: ClassVar[frozenset[Capability]]
     limits: ClassVar[PostLimits]
+    # Capabilities that work only on a paid API tier, told to the user on the connection form.
+    paid_capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    # Step-by-step help for the connection form (markdown-free plain text, translated).
+    help_text: ClassVar[str] = ""
+    # The network itself drops a second post made with the same idempotency key (Mastodon's
+    # Idempotency-Key, VK's guid, Bluesky's record key), so a publish may safely be repeated.
+    idempotent_publish: ClassVar[bool] = False
+    # The answer to a delivery we accepted; None means the endpoint's usual JSON.
+    webhook_ack: ClassVar[WebhookAnswer | None] = None
 
     def __init__(self, config: BaseModel, channel_id: int | None = None):
         self.config = config
@@ -165,6 +184,12 @@ class Adapter:
 
     def parse_webhook(self, body: bytes, headers) -> list[InboundEvent]:
         self._unsupported(Capability.INBOX)
+
+    def handshake(self, method: str, query, body: bytes, headers) -> WebhookAnswer | None:
+        """A network's check of the webhook address before or besides deliveries (VK's confirmation,
+        Facebook's GET with hub.challenge). None: this request is an ordinary delivery. Raise
+        SignatureError when the check's secret is wrong."""
+        return None
 
     def poll(self, cursor: str | None) -> tuple[list[InboundEvent], str | None]:
         self._unsupported(Capability.INBOX)

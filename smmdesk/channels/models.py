@@ -34,6 +34,9 @@ class Channel(models.Model):
     account_name = models.CharField(_("account"), max_length=200, blank=True)
     account_url = models.URLField(blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
+    # Where reading the network stopped (an update offset, an IMAP UID, a notification id): saved after
+    # what it covers is stored, so a restart neither loses nor repeats anything.
+    cursor = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -92,3 +95,36 @@ class Channel(models.Model):
 
     def adapter(self):
         return self.adapter_class(self.typed_config(), channel_id=self.pk)
+
+
+class PublishRecord(models.Model):
+    """One publication by idempotency key: the ledger that keeps a retried publish from posting twice.
+
+    Written before the network is called (state "sending") and completed with the network's id; a retry
+    that finds "sent" returns the stored id, one that finds "sending" asks the network (find_published)
+    before posting again.
+    """
+
+    class State(models.TextChoices):
+        SENDING = "sending"
+        SENT = "sent"
+        FAILED = "failed"
+        # An attempt may have posted and the network cannot tell: a person must look before a repost.
+        UNCERTAIN = "uncertain"
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="publications")
+    idempotency_key = models.CharField(max_length=200)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SENDING)
+    external_id = models.CharField(max_length=300, blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "idempotency_key"], name="one_publication_per_key")
+        ]
+
+    def __str__(self):
+        return f"{self.channel_id}:{self.idempotency_key} ({self.state})"

@@ -58,7 +58,11 @@ def channel_list(request):
 @workspace_view("channels.manage")
 def add(request):
     kinds = [
-        {"info": info, "capabilities": [CAPABILITY_LABELS[Capability(c)] for c in info.capabilities]}
+        {
+            "info": info,
+            "capabilities": [CAPABILITY_LABELS[Capability(c)] for c in info.capabilities],
+            "paid": [CAPABILITY_LABELS[Capability(c)] for c in info.paid],
+        }
         for info in actions.describe_kinds()
     ]
     return _page(request, "channels/add.html", kinds=kinds)
@@ -96,6 +100,7 @@ def add_kind(request, kind):
         "channels/form.html",
         form=form,
         kind_label=adapter_class.label,
+        help_text=adapter_class.help_text,
         channel=None,
         status=400 if form.errors else 200,
     )

@@ -22,7 +22,16 @@ from smmdesk.accounts.models import AuditEvent, Membership
 from smmdesk.accounts.roles import allowed
 from smmdesk.channels.base import AdapterError, Capability, ExternalRef
 from smmdesk.inbox import sla
-from smmdesk.inbox.models import Conversation, HandOff, Kind, Message, Priority, Status, TimelineEvent
+from smmdesk.inbox.models import (
+    Conversation,
+    HandOff,
+    Kind,
+    Message,
+    Priority,
+    Status,
+    TimelineEvent,
+    TriageStage,
+)
 
 logger = logging.getLogger(__name__)
 Event = TimelineEvent.Kind
@@ -325,7 +334,16 @@ def set_status(conversation: Conversation, status: str, by: Membership) -> Conve
         change_status(conversation, status, by, now)
         conversation.updated_at = now
         conversation.save()
+        if status == Status.RESOLVED and conversation.department_id is not None:
+            learn_department(conversation, "resolution")
     return mirror(original, conversation)
+
+
+def learn_department(conversation: Conversation, source: str, *, queue: bool = True) -> None:
+    """The department that handled it is what the learned router should have said (a routing label)."""
+    from smmdesk.nlp import actions as nlp_actions
+
+    nlp_actions.record_routing_label(conversation, conversation.department_id, source, queue=queue)
 
 
 def set_priority(conversation: Conversation, priority: int, by: Membership) -> Conversation:
@@ -378,6 +396,36 @@ def reply_address(handoff: HandOff) -> str:
     from smmdesk.inbox import handoffs
 
     return handoffs.reply_address(handoff)
+
+
+# --- sentiment after ingestion (the worker's refinement, a person's correction) ---------------------------
+
+
+def set_sentiment(verdicts: dict[int, tuple[str, float | None]], stage: str) -> list[int]:
+    """Sentiment from a later pass than the fast one at ingestion: `verdicts` maps customer message ids
+    to (label, score). The worker's refinement replaces only the fast pass, so a person's correction is
+    never overwritten; a correction replaces anything. The conversation follows its latest customer
+    message. Returns the ids of the messages changed."""
+    replaceable = [TriageStage.FAST] if stage == TriageStage.REFINED else TriageStage.values
+    changed = [
+        pk
+        for pk, (label, score) in verdicts.items()
+        if Message.objects.filter(pk=pk, direction=Message.Direction.IN, triage_stage__in=replaceable).update(
+            sentiment=label, sentiment_score=score, triage_stage=stage
+        )
+    ]
+    touched = set(Message.objects.filter(pk__in=changed).values_list("conversation_id", flat=True))
+    for conversation_id in sorted(touched):
+        latest = (
+            Message.objects.filter(conversation_id=conversation_id, direction=Message.Direction.IN)
+            .order_by("-received_at", "-pk")
+            .values_list("sentiment", flat=True)
+            .first()
+        )
+        Conversation.objects.filter(pk=conversation_id).exclude(sentiment=latest or "").update(
+            sentiment=latest or ""
+        )
+    return changed
 
 
 # --- moderation --------------------------------------------------------------------------------------

@@ -35,7 +35,8 @@ from smmdesk.inbox.forms import (
     StatusForm,
     members_of,
 )
-from smmdesk.inbox.models import CannedReply, Conversation, HandOff, Message, Status
+from smmdesk.inbox.models import CannedReply, Conversation, HandOff, Message, Sentiment, Status
+from smmdesk.nlp.explain import routing_reason
 
 VIEW, REPLY, MANAGE, MODERATE = "inbox.view", "inbox.reply", "inbox.manage", "inbox.moderate"
 REOPENABLE = (Status.RESOLVED, Status.CLOSED, Status.WAITING_CUSTOMER)
@@ -123,9 +124,18 @@ def _live_context(request, conversation: Conversation, moderation_errors=None, a
         handoff.answer_form = answer_errors.get(handoff.pk) or AnswerForm(prefix=f"answer-{handoff.pk}")
     badge = queries.sla_badge(conversation, now)
     live_url = inbox_url(request, "live", conversation_id=conversation.pk)
-    version = timeline.live_version(conversation, items, handoffs, badge)
+    version = queries.digest(
+        [
+            timeline.live_version(conversation, items, handoffs, badge),
+            # The worker refines sentiment and routes after the page was shown; a person corrects it.
+            [(i.message.pk, i.message.sentiment, i.message.triage_stage) for i in items if i.message],
+            conversation.routing_explanation,
+        ]
+    )
     return {
         "conversation": conversation,
+        "routing_reason": routing_reason(conversation, [i.event for i in items if i.event is not None]),
+        "sentiment_choices": Sentiment.choices,
         "badge": badge,
         "items": items,
         "handoffs": handoffs,

@@ -21,6 +21,7 @@ from smmdesk.inbox.actions import (
     change_status,
     clean_text,
     display_name,
+    learn_department,
     locked,
     mirror,
     notify_members,
@@ -69,6 +70,8 @@ def hand_off(conversation: Conversation, department_id: int, note: str, by: Memb
             department_name=department.name,
             note=note,
         )
+        # A person chose the department: the learned router takes it as a label and retrains.
+        learn_department(conversation, "handoff", queue=False)
         members = department.members.select_related("user").exclude(pk=by.pk)
         notify_members(
             list(members),
@@ -82,7 +85,7 @@ def hand_off(conversation: Conversation, department_id: int, note: str, by: Memb
             # The hand-off e-mail (mail.send_handoff) reaches them with a reply address instead.
             email=False,
         )
-        transaction.on_commit(lambda: _enqueue_handoff_notices(handoff.pk, department))
+        transaction.on_commit(lambda: _enqueue_after_handoff(handoff.pk, department))
     handoff.conversation = mirror(original, conversation)
     return handoff
 
@@ -94,12 +97,15 @@ def _int_or_none(value) -> int | None:
         return None
 
 
-def _enqueue_handoff_notices(handoff_id: int, department: Department) -> None:
+def _enqueue_after_handoff(handoff_id: int, department: Department) -> None:
+    """The notices, and the router's retraining on the new label, in one callback after the commit."""
     from smmdesk.inbox import reply_tasks
+    from smmdesk.nlp import actions as nlp_actions
 
     reply_tasks.send_handoff_mail_task(handoff_id)
     if department.telegram_chat_id:
         reply_tasks.send_handoff_telegram_task(handoff_id)
+    nlp_actions.queue_retrain(department.workspace_id, "router")
 
 
 def department_answer(

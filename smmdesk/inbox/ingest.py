@@ -152,6 +152,12 @@ def _ingest(channel: Channel, events: list[InboundEvent], now: datetime) -> Inge
         result = _take_in(channel, events, now)
     for function, args in pending:
         function(*args)
+    if result.created:
+        # The embedding pass (sentiment, then learned routing) follows in the worker, once per batch and
+        # only if the batch commits; the inbox shows the fast pass meanwhile.
+        from smmdesk.nlp import actions as nlp_actions
+
+        nlp_actions.refine_later(result.created)
     return result
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from smmdesk.channels import health
 from smmdesk.channels.actions import scrub
 from smmdesk.channels.base import Adapter, AdapterError, Capability
 from smmdesk.channels.models import Channel
@@ -75,12 +76,6 @@ def can_poll(adapter_class: type[Adapter]) -> bool:
     return Capability.INBOX in adapter_class.capabilities and adapter_class.poll is not Adapter.poll
 
 
-def cursor_key(channel_id: int) -> str:
-    # Channel has no column for the poll cursor yet; the cache holds it. Losing it costs one full re-read,
-    # which ingest absorbs as duplicates.
-    return f"inbox:poll-cursor:{channel_id}"
-
-
 def poll_channel(channel_id: int) -> IngestResult:
     """Read what is new on one channel since the stored cursor, a page at a time."""
     result = IngestResult()
@@ -97,23 +92,18 @@ def poll_channel(channel_id: int) -> IngestResult:
         return result
     try:
         adapter = channel.adapter()
-        cursor = cache.get(cursor_key(channel_id))
+        cursor = channel.cursor or None
         for _page in range(POLL_PAGES):
             events, next_cursor = adapter.poll(cursor)
             if events:
                 result += ingest(channel, events)
             # Stored after ingesting: a crash in between reads the page again, which changes nothing.
-            cache.set(cursor_key(channel_id), next_cursor, None)
+            Channel.objects.filter(pk=channel_id).update(cursor=(next_cursor or "")[:500])
             if not events or next_cursor == cursor:
                 break
             cursor = next_cursor
     except AdapterError as exc:
-        reason = scrub(exc.message, _secrets(channel))[:ERROR_MAX]
-        if exc.reconnect:
-            Channel.objects.filter(pk=channel_id).exclude(status=Channel.Status.DISABLED).update(
-                status=Channel.Status.NEEDS_RECONNECT, last_error=reason
-            )
-        logger.warning("polling channel %s failed: %s", channel_id, reason)
+        health.record_failure(channel, exc)
     except ValueError:
         logger.warning("polling channel %s: its secrets cannot be read with the current key", channel_id)
     finally:

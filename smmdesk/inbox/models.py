@@ -162,6 +162,9 @@ class Conversation(models.Model):
     language = models.CharField(_("language"), max_length=8, blank=True)
     sentiment = models.CharField(_("sentiment"), max_length=10, choices=Sentiment.choices, blank=True)
     tags = models.JSONField(_("tags"), default=list, blank=True)
+    # Why the department was chosen or suggested: {"source": "rule" | "model" | "cold-start", ...}; the
+    # learned router writes it after ingestion (smmdesk.nlp.refine), so it is empty until then.
+    routing_explanation = models.JSONField(default=dict, blank=True)
     # SLA: the policy in force, the open deadlines, and the pause bookkeeping.
     sla_policy = models.ForeignKey(
         SlaPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -195,6 +198,12 @@ class Conversation(models.Model):
         return self.subject or f"{self.get_kind_display()} #{self.pk}"
 
 
+class TriageStage(models.TextChoices):
+    FAST = "fast", _("Fast pass")
+    REFINED = "refined", _("Refined")
+    CORRECTED = "corrected", _("Corrected by the team")
+
+
 class Message(models.Model):
     class Direction(models.TextChoices):
         IN = "in", _("Incoming")
@@ -226,6 +235,8 @@ class Message(models.Model):
     sentiment = models.CharField(max_length=10, choices=Sentiment.choices, blank=True)
     sentiment_score = models.FloatField(null=True, blank=True)
     flags = models.JSONField(default=list, blank=True)
+    # Which pass set the sentiment: the rules at ingestion, the worker's embedding model, or a person.
+    triage_stage = models.CharField(max_length=10, choices=TriageStage.choices, default=TriageStage.FAST)
     # Outbound delivery
     delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.RECEIVED)
     delivery_error = models.TextField(blank=True)
@@ -259,7 +270,7 @@ class TimelineEvent(models.Model):
         CREATED = "created", _("Conversation started")
         STATUS = "status", _("Status changed")
         ASSIGNED = "assigned", _("Assigned")
-        ROUTED = "routed", _("Routed by a rule")
+        ROUTED = "routed", _("Routed")
         HANDOFF = "handoff", _("Handed to a department")
         DEPARTMENT_REPLY = "department_reply", _("Department answered")
         PRIORITY = "priority", _("Priority changed")

@@ -7,7 +7,9 @@
    "sťažnosti" finds "sťažnosť"; a phrase needs all its words), the sentiment, the language, the
    customer. A matching rule sets the department, priority and assignee and adds its tags; a later
    matching rule overrides what an earlier one set, and a rule with `stop` ends the list.
-2. No rule set a department: the learned router (`set_router`, from the NLP issue) may name one.
+2. No rule set a department: the learned router (`set_router`) may name one. The NLP app does not use
+   that synchronous hook: embeddings take too long for ingestion, so it routes in the worker right
+   after (`apply_learned`), and records why in `Conversation.routing_explanation`.
 3. A department but no assignee: round-robin among the department's available members, strictly in
    turn: the member after the one who got the department's latest conversation. "Available" means an
    active user account for now; when presence (online, on leave) exists it belongs in `_available`.
@@ -25,7 +27,7 @@ from smmdesk.accounts.models import Membership
 from smmdesk.business.actions import InvalidInput
 from smmdesk.business.models import Department
 from smmdesk.inbox import memo, rules_forms
-from smmdesk.inbox.models import Conversation, RoutingRule
+from smmdesk.inbox.models import Conversation, RoutingRule, TimelineEvent
 from smmdesk.inbox.triage import phrase_matches, terms
 
 Router = Callable[[Conversation, object], "int | None"]
@@ -108,6 +110,12 @@ def _apply(rule: RoutingRule, conversation: Conversation) -> dict:
     if rule.set_department_id is not None:
         conversation.department = rule.set_department
         detail["department"] = rule.set_department.name
+        conversation.routing_explanation = {
+            "source": "rule",
+            "rule": rule.name,
+            "rule_id": rule.pk,
+            "department": rule.set_department_id,
+        }
     if rule.set_priority is not None:
         conversation.priority = rule.set_priority
         detail["priority"] = rule.set_priority
@@ -167,6 +175,50 @@ def _round_robin(conversation: Conversation) -> list[dict]:
     conversation.assignee = chosen
     memo.remember(("last_assignee", conversation.department_id), chosen.pk)
     return [{"round_robin": True, "department": conversation.department.name, "assignee": chosen.user.email}]
+
+
+def apply_learned(conversation_id: int, department_id: int | None, explanation: dict, apply: bool) -> bool:
+    """The learned router's verdict on a new conversation no rule gave a department: record why, and
+    with `apply` set the department and assign round-robin. Once per conversation: the explanation is
+    written with a conditional UPDATE, so a second run (or a person who chose a department meanwhile)
+    changes nothing. True if this call recorded it."""
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_related("department")
+            .filter(pk=conversation_id, department__isnull=True)
+            .first()
+        )
+        if conversation is None or "source" in (conversation.routing_explanation or {}):
+            return False
+        department = None
+        if apply and department_id is not None:
+            department = Department.objects.filter(
+                workspace_id=conversation.workspace_id, pk=department_id
+            ).first()
+        details: list[dict] = []
+        assignee_before = conversation.assignee_id
+        if department is not None:
+            conversation.department = department
+            details.append({"router": "learned", "department": department.name})
+            if conversation.assignee_id is None:
+                details += _round_robin(conversation)
+        claimed = (
+            Conversation.objects.filter(
+                pk=conversation_id, department__isnull=True, assignee_id=assignee_before
+            )
+            .exclude(routing_explanation__has_key="source")
+            .update(
+                routing_explanation={**explanation, "applied": department is not None},
+                department=department,
+                assignee=conversation.assignee,
+            )
+        )
+        if claimed:
+            TimelineEvent.objects.bulk_create(
+                TimelineEvent(conversation_id=conversation_id, kind=TimelineEvent.Kind.ROUTED, detail=detail)
+                for detail in details
+            )
+    return bool(claimed)
 
 
 # --- use cases on the rules (the settings pages and the API) -------------------------------------------

@@ -22,6 +22,7 @@ from smmdesk.inbox.actions import InboxError
 from smmdesk.inbox.conversation_views import MANAGE, VIEW, back, field_errors, inbox_url, render_page
 from smmdesk.inbox.forms import BulkForm, FilterForm
 from smmdesk.inbox.models import Kind, Priority, Sentiment, Status
+from smmdesk.nlp.explain import short_reason
 
 SUBJECT_CHARS = 120
 
@@ -101,6 +102,7 @@ def _rows(request, page: queries.Page) -> list[dict]:
                 "status": c.status,
                 "status_label": statuses.get(c.status, c.status),
                 "department": c.department.name if c.department else "—",
+                "route_hint": short_reason(c),
                 "assignee": str(c.assignee.user) if c.assignee else "",
                 "sla": badge.state,
                 "sla_label": sla_labels.get(badge.state, "—"),

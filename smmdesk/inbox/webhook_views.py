@@ -13,7 +13,7 @@ import logging
 from functools import partial
 
 from django.db import transaction
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from pydantic import ValidationError
@@ -62,7 +62,7 @@ def _enqueue(raw_event_id: int) -> None:
 @csrf_exempt
 @public_view
 def receive(request, channel_id: int):
-    if request.method != "POST":
+    if request.method not in ("POST", "GET"):
         return _error(405, "method: use POST", Allow="POST")
     declared = request.META.get("CONTENT_LENGTH") or "0"
     if not declared.isdigit():
@@ -81,9 +81,15 @@ def receive(request, channel_id: int):
         logger.error("channel %s: webhook refused, its settings cannot be read", channel.pk)
         return _error(503, "channel: its settings cannot be read; the owner must save them again")
     try:
+        answer = adapter.handshake(request.method, request.GET, body, request.headers)
+        if answer is not None:
+            return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+        if request.method != "POST":
+            return _error(405, "method: use POST", Allow="POST")
         events = adapter.parse_webhook(body, request.headers)
     except SignatureError as exc:
-        return _error(401, exc.message)
+        # 403, not 401: the sender is known to be wrong, and no authentication scheme would help it.
+        return _error(403, exc.message)
     except AdapterError as exc:
         if exc.permanent:
             return _error(400, exc.message)
@@ -97,6 +103,9 @@ def receive(request, channel_id: int):
             # robust: a queue that is down must not turn a stored event into a 500; the event stays
             # unprocessed in the table and can be queued again.
             transaction.on_commit(partial(_enqueue, raw.pk), robust=True)
+    ack = adapter.webhook_ack
+    if ack is not None:
+        return HttpResponse(ack.body, status=ack.status, content_type=ack.content_type)
     return JsonResponse({"accepted": len(events)})
 
 

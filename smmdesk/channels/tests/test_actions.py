@@ -9,6 +9,7 @@ from smmdesk.channels import actions, tasks
 from smmdesk.channels.base import AdapterError, PostLimits
 from smmdesk.channels.fake.adapter import FakeAdapter, FakeNetwork
 from smmdesk.channels.models import Channel
+from smmdesk.inbox.models import Notification
 
 Status = Channel.Status
 
@@ -16,11 +17,27 @@ Status = Channel.Status
 def test_describe_kinds():
     kinds = actions.describe_kinds()
     fake = next(k for k in kinds if k.kind == "fake")
-    kind, label, capabilities, limits = fake
+    kind, label, capabilities, limits, paid, _help = fake
     assert label == "Fake network (demo and tests)"
     assert capabilities == ["entries", "inbox", "metrics", "moderate", "publish", "reply", "search"]
     assert isinstance(limits, PostLimits) and limits.max_text == 2000
     assert [k.kind for k in kinds] == sorted(k.kind for k in kinds)
+    assert paid == [] and next(k for k in kinds if k.kind == "x").paid  # X says what needs a paid plan
+    # Every network the product promises is there.
+    assert {k.kind for k in kinds} >= {
+        "telegram",
+        "vk",
+        "mastodon",
+        "bluesky",
+        "email",
+        "rss",
+        "x",
+        "facebook",
+        "instagram",
+        "webchat",
+        "api",
+        "fake",
+    }
 
 
 def test_check_ok_records_account(channel):
@@ -115,7 +132,9 @@ def test_check_task_runs_from_the_queue_and_is_idempotent(cast, channel, caplog)
     HUEY.execute(HUEY.dequeue())
     second = Channel.objects.get(pk=channel.pk)
     assert second.status == Status.NEEDS_RECONNECT and second.last_error == first.last_error
-    assert HUEY.pending_count() == 0
+    # What is left is one delivery of the owner's notice: the breakage was told once, not twice.
+    assert HUEY.pending_count() == 1
+    assert Notification.objects.filter(kind="channel").count() == 1
     assert Channel.objects.count() == 1  # nothing was duplicated
     assert len([r for r in caplog.records if "needs reconnecting" in r.getMessage()]) == 1
     assert AuditEvent.objects.filter(action=AuditEvent.Action.CHANNEL_SECRET_CHANGED).count() == 1

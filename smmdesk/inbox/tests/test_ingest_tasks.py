@@ -9,11 +9,12 @@ from django.core.cache import cache
 from huey.contrib.djhuey import HUEY
 
 from smmdesk.channels import actions as channel_actions
+from smmdesk.channels import health
 from smmdesk.channels.base import AdapterError
 from smmdesk.channels.fake.adapter import FakeAdapter, FakeNetwork
 from smmdesk.channels.models import Channel
 from smmdesk.inbox import ingest_tasks
-from smmdesk.inbox.models import Message, RawEvent
+from smmdesk.inbox.models import Message, Notification, RawEvent
 from smmdesk.inbox.tests.conversations import WEBHOOK_SECRET, event, make_channel
 
 
@@ -97,23 +98,35 @@ def test_polling_reads_from_the_cursor(channel):
     account.inbound.extend(event(f"p-{n}", thread="chat-1") for n in range(250))
     result = ingest_tasks.poll_channel(channel.pk)
     assert len(result.created) == 250 and Message.objects.count() == 250
-    assert cache.get(ingest_tasks.cursor_key(channel.pk)) == "250"
+    assert Channel.objects.get(pk=channel.pk).cursor == "250"
 
     account.inbound.append(event("p-new", thread="chat-2"))
     result = ingest_tasks.poll_channel(channel.pk)
     assert len(result.created) == 1 and result.duplicates == 0
 
     # A lost cursor reads everything again; nothing is taken in twice.
-    cache.delete(ingest_tasks.cursor_key(channel.pk))
+    Channel.objects.filter(pk=channel.pk).update(cursor="")
     result = ingest_tasks.poll_channel(channel.pk)
     assert result.created == [] and result.duplicates == 251
 
 
-def test_polling_a_revoked_channel_marks_it(channel):
+def test_polling_a_revoked_channel_marks_it(channel, django_capture_on_commit_callbacks):
     FakeNetwork.account("salon-vk").revoked = True
-    ingest_tasks.poll_channel(channel.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest_tasks.poll_channel(channel.pk)
     channel.refresh_from_db()
     assert channel.status == Channel.Status.NEEDS_RECONNECT and "revoked" in channel.last_error
+    # The owner hears of it at once, in the app (and by e-mail), once.
+    notices = Notification.objects.filter(kind="channel", membership__role="owner")
+    assert notices.count() == 1 and channel.name in notices.get().text
+    with django_capture_on_commit_callbacks(execute=True):
+        health.record_failure(channel, AdapterError("401 again", reconnect=True))
+    assert notices.count() == 1
+    # Reconnected, then broken again: that is news.
+    Channel.objects.filter(pk=channel.pk).update(status=Channel.Status.OK)
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest_tasks.poll_channel(channel.pk)
+    assert notices.count() == 2
     # It is left alone until someone reconnects it.
     assert channel.pk not in ingest_tasks.channels_to_poll()
 
@@ -125,7 +138,7 @@ def test_a_failing_poll_keeps_the_cursor(channel, monkeypatch):
         FakeAdapter, "poll", lambda self, cursor: (_ for _ in ()).throw(AdapterError("HTTP 502"))
     )
     ingest_tasks.poll_channel(channel.pk)
-    assert cache.get(ingest_tasks.cursor_key(channel.pk)) == "1"
+    assert Channel.objects.get(pk=channel.pk).cursor == "1"
     assert Channel.objects.get(pk=channel.pk).status == Channel.Status.OK
 
 

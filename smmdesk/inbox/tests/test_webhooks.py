@@ -122,10 +122,10 @@ def test_reply_chain_threads_into_one_conversation(
     ],
     ids=["missing", "other-secret", "wrong-hex", "wrong-scheme"],
 )
-def test_bad_signature_is_401_and_stores_nothing(client, api_channel, secret, headers):
+def test_bad_signature_is_403_and_stores_nothing(client, api_channel, secret, headers):
     before = counts()
     response = post(client, api_channel.pk, item(), secret=secret, headers=headers)
-    assert response.status_code == 401
+    assert response.status_code == 403
     assert response.json()["error"].startswith(SIGNATURE_HEADER)
     assert counts() == before
 
@@ -243,9 +243,9 @@ def test_other_networks_use_the_same_address(client, cast, run_tasks, django_cap
         )
     assert response.status_code == 200
     assert Message.objects.get().external_id == "vk-1"
-    # Its own missing signature is refused like any other: 401, nothing stored.
+    # Its own missing signature is refused like any other: 403, nothing stored.
     response = client.post(f"/hooks/{channel.pk}/", data=body, content_type="application/json")
-    assert response.status_code == 401 and Message.objects.count() == 1
+    assert response.status_code == 403 and Message.objects.count() == 1
 
 
 @pytest.mark.parametrize(
