@@ -169,6 +169,9 @@ class Adapter:
     # The network itself drops a second post made with the same idempotency key (Mastodon's
     # Idempotency-Key, VK's guid, Bluesky's record key), so a publish may safely be repeated.
     idempotent_publish: ClassVar[bool] = False
+    # Webhook headers that carry a shared secret itself (not a signature of the body): stored encrypted
+    # with the raw delivery, so the database never holds the secret in clear. Lower case.
+    secret_headers: ClassVar[frozenset[str]] = frozenset()
     # The answer to a delivery we accepted; None means the endpoint's usual JSON.
     webhook_ack: ClassVar[WebhookAnswer | None] = None
 

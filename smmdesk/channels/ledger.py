@@ -82,10 +82,16 @@ def publish_once(
                     state=State.UNCERTAIN, error=UNCERTAIN_TEXT, updated_at=timezone.now()
                 )
                 raise AdapterError(UNCERTAIN_TEXT, permanent=True)
-        PublishRecord.objects.filter(pk=record.pk).update(state=State.SENDING, updated_at=timezone.now())
+        PublishRecord.objects.filter(pk=record.pk).update(
+            state=State.SENDING, error="", updated_at=timezone.now()
+        )
     try:
         ref = adapter.publish(variant, key)
     except AdapterError as exc:
+        if exc.retry_after is not None and not exc.permanent:
+            # A rate limit refuses the call before anything is posted: the retry may post freely.
+            PublishRecord.objects.filter(pk=record.pk).update(state=State.FAILED, error=exc.message[:2000])
+            raise
         if exc.permanent:
             PublishRecord.objects.filter(pk=record.pk).update(
                 state=State.FAILED, error=exc.message[:2000], updated_at=timezone.now()

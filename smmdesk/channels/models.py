@@ -70,7 +70,12 @@ class Channel(models.Model):
 
     def secret_values(self) -> dict:
         """Raises ValueError when the encryption key no longer matches."""
-        return json.loads(crypto.decrypt(self.secrets)) if self.secrets else {}
+        values = json.loads(crypto.decrypt(self.secrets)) if self.secrets else {}
+        # Each value, not only the JSON around it, so a token quoted inside a URL is redacted from logs.
+        for value in values.values():
+            if isinstance(value, str):
+                crypto.remember_secret(value)
+        return values
 
     def secrets_set(self) -> dict[str, bool]:
         """Which secret fields hold a value: all a page or API response may tell about them."""

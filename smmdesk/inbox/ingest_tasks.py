@@ -23,6 +23,7 @@ from smmdesk.channels.base import Adapter, AdapterError, Capability
 from smmdesk.channels.models import Channel
 from smmdesk.inbox.ingest import IngestResult, ingest
 from smmdesk.inbox.models import RawEvent
+from smmdesk.inbox.webhook_views import stored_headers
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,9 @@ def process_raw_event(raw_event_id: int) -> IngestResult | None:
         if not channel.known_kind:
             raise AdapterError(f"unknown channel kind {channel.kind}", permanent=True)
         # Stored header names keep whatever case the sender used; adapters ask for them by their usual name.
-        events = channel.adapter().parse_webhook(bytes(raw.body), CaseInsensitiveMapping(raw.headers or {}))
+        adapter = channel.adapter()
+        headers = stored_headers(raw.headers or {}, adapter.secret_headers)
+        events = adapter.parse_webhook(bytes(raw.body), CaseInsensitiveMapping(headers))
     except (AdapterError, ValueError) as exc:
         reason = exc.message if isinstance(exc, AdapterError) else _("The channel's secrets cannot be read.")
         reason = scrub(str(reason), _secrets(channel))[:ERROR_MAX]

@@ -23,6 +23,7 @@ from smmdesk.channels.base import Adapter, AdapterError, SignatureError
 from smmdesk.channels.models import Channel
 from smmdesk.channels.webchat import views as chat_views
 from smmdesk.inbox.models import RawEvent
+from smmdesk.lib import crypto
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +40,20 @@ def _error(status: int, message: str, **headers) -> JsonResponse:
     return response
 
 
-def kept_headers(headers) -> dict[str, str]:
+def kept_headers(headers, secret: frozenset[str] = frozenset()) -> dict[str, str]:
+    """The headers stored with a delivery; those in `secret` (the adapter's secret_headers) encrypted."""
+    kept = {}
+    for name, value in headers.items():
+        lower = name.lower()
+        if (lower.startswith("x-") and lower not in DROPPED_HEADERS) or lower == "content-type":
+            kept[name] = crypto.encrypt(value[:MAX_HEADER]) if lower in secret else value[:MAX_HEADER]
+    return kept
+
+
+def stored_headers(stored: dict, secret: frozenset[str] = frozenset()) -> dict[str, str]:
+    """kept_headers undone, for the worker that verifies the delivery again."""
     return {
-        name: value[:MAX_HEADER]
-        for name, value in headers.items()
-        if (name.lower().startswith("x-") and name.lower() not in DROPPED_HEADERS)
-        or name.lower() == "content-type"
+        name: crypto.decrypt(value) if name.lower() in secret else value for name, value in stored.items()
     }
 
 
@@ -99,7 +108,9 @@ def receive(request, channel_id: int):
         return _error(400, "body: could not be read")
     if events:
         with transaction.atomic():
-            raw = RawEvent.objects.create(channel=channel, body=body, headers=kept_headers(request.headers))
+            raw = RawEvent.objects.create(
+                channel=channel, body=body, headers=kept_headers(request.headers, adapter.secret_headers)
+            )
             # robust: a queue that is down must not turn a stored event into a 500; the event stays
             # unprocessed in the table and can be queued again.
             transaction.on_commit(partial(_enqueue, raw.pk), robust=True)

@@ -110,6 +110,8 @@ class TelegramAdapter(Adapter):
         {Capability.INBOX, Capability.REPLY, Capability.PUBLISH, Capability.MODERATE, Capability.ENTRIES}
     )
     limits = PostLimits(max_text=4096, max_media=10, supports_link=True, supports_first_comment=False)
+    # Telegram sends the secret itself, not a signature: it is stored encrypted with the delivery.
+    secret_headers = frozenset({SECRET_HEADER.lower()})
     help_text = HELP_TEXT
     poll_timeout: ClassVar[int] = POLL_TIMEOUT
 

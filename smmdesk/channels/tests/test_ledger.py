@@ -85,3 +85,18 @@ def test_a_network_that_drops_repeats_is_simply_asked_again(channel):
 def test_a_key_is_required(channel):
     with pytest.raises(ValueError, match="idempotency key"):
         ledger.publish_once(channel, VARIANT, "", adapter=Network(lookup=True))
+
+
+def test_a_rate_limited_attempt_posted_nothing_and_is_simply_retried(channel):
+    network = Network(lookup=False)
+    real_publish = network.publish
+
+    def limited(variant, key):
+        raise AdapterError("429 Too Many Requests", retry_after=3)
+
+    network.publish = limited
+    with pytest.raises(AdapterError):
+        ledger.publish_once(channel, VARIANT, "k1", adapter=network)
+    network.publish = real_publish
+    ledger.publish_once(channel, VARIANT, "k1", adapter=network)
+    assert len(network.posts) == 1 and PublishRecord.objects.get().state == PublishRecord.State.SENT

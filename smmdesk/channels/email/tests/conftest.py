@@ -65,3 +65,13 @@ def config(imap_server, relay):
 @pytest.fixture
 def adapter(config):
     return email_adapter.EmailAdapter(email_adapter.EmailConfig(**config), channel_id=None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    # The client-side rate limit counts in the cache; each test starts with a full budget.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

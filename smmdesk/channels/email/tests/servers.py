@@ -127,15 +127,16 @@ class _NoIdleConfig(DictConfig):
 
 
 class CuttingProxy:
-    """A TCP proxy to `port` that cuts the connection when the client sends its `cut_at`-th message
-    fetch (BODY.PEEK[]) — counted over all connections — and can refuse connections altogether."""
+    """A TCP proxy to `port` that cuts the connection when the client sends the n-th message fetch
+    (BODY.PEEK[]) for each n in `cuts_at` — counted over all connections — and can refuse connections."""
 
     def __init__(self, port: int):
         self.target = port
-        self.cut_at: int | None = None
+        self.cuts_at: set[int] = set()
         self.fetches = 0
         self.cuts = 0
         self.refusing = False
+        self.idling = threading.Event()  # set when a client sends IDLE
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.lock = threading.Lock()
@@ -157,13 +158,13 @@ class CuttingProxy:
     def _pump(self, source: socket.socket, sink: socket.socket, from_client: bool):
         try:
             while data := source.recv(65536):
+                if from_client and data.rstrip().endswith(b" IDLE"):
+                    self.idling.set()
                 if from_client and b"BODY.PEEK[]" in data:
                     with self.lock:
                         self.fetches += 1
-                        cut = self.cut_at is not None and self.fetches >= self.cut_at
-                        if cut:
-                            self.cut_at = None
-                            self.cuts += 1
+                        cut = self.fetches in self.cuts_at
+                        self.cuts += cut
                     if cut:
                         break
                 sink.sendall(data)

@@ -191,3 +191,15 @@ def test_kind_is_listed_with_its_capabilities_and_the_form_builds():
     form = build_form_class(TelegramAdapter)()
     assert {"bot_token", "channel_chat_id", "webhook_secret", "api_url"} <= set(form.fields)
     assert "BotFather" in str(TelegramAdapter.help_text)
+
+
+def test_the_webhook_secret_is_never_stored_in_clear(client, channel, django_capture_on_commit_callbacks):
+    """Telegram's header is the secret itself: the stored delivery holds it encrypted, and the worker
+    still verifies it."""
+    with django_capture_on_commit_callbacks(execute=False):
+        response = deliver(client, channel, "private_message")
+    assert response.status_code == 200
+    raw = RawEvent.objects.get()
+    assert SECRET not in json.dumps(raw.headers)
+    assert ingest_tasks.process_raw_event(raw.pk) is not None
+    assert Message.objects.count() == 1
