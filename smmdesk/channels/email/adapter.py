@@ -10,7 +10,8 @@ Outbound: send_reply() answers by SMTP with In-Reply-To and References, and a Me
 idempotency key. With a Sent folder configured, a copy is kept there, and a retry that finds its copy
 there does not send again.
 
-Module layout: imap.py (IMAP protocol), parse.py (MIME to InboundEvent), smtp.py (the reply message).
+Beside this file: config.py (the settings), imap.py (the IMAP protocol), parse.py (MIME to InboundEvent),
+smtp.py (the reply message).
 """
 
 from __future__ import annotations
@@ -20,19 +21,16 @@ import email.policy
 import hashlib
 import imaplib
 import logging
-import re
 import smtplib
 import ssl
 import time
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from email.utils import parseaddr
 
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
-from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from smmdesk.channels import ratelimit
 from smmdesk.channels.base import (
@@ -46,6 +44,7 @@ from smmdesk.channels.base import (
     PostLimits,
 )
 from smmdesk.channels.email import imap, smtp
+from smmdesk.channels.email.config import EmailConfig
 from smmdesk.channels.email.parse import message_ids, parse_message
 from smmdesk.lib import http
 
@@ -65,126 +64,12 @@ TRANSIENT_CODES = {"UNAVAILABLE", "SERVERBUG", "INUSE", "LIMIT", "CONTACTADMIN"}
 PERMANENT_CODES = {"NONEXISTENT", "NOPERM", "CANNOT", "CLIENTBUG", "TOOBIG", "OVERQUOTA"}
 SMTP_LOGIN_REFUSED = {530, 534, 535}
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:.]+\]?$")
-ADDRESS = re.compile(r"^[^@\s<>\"(),;:]+@[A-Za-z0-9.-]+$")
 # Failures of the connection itself: what poll keeps partial progress across.
 DROPPED = (OSError, imaplib.IMAP4.abort)
 ERRORS = (OSError, imaplib.IMAP4.error, imap.Refused, http.OutboundError, UnicodeError)
 
 # Replaced by tests: the client-side rate limit must not sleep on the wall clock there.
 _sleep = time.sleep
-
-Security = Literal["ssl", "starttls", "none"]
-SECURITY_LABELS = {
-    "ssl": gettext_noop("SSL/TLS from the start"),
-    "starttls": gettext_noop("STARTTLS"),
-    "none": gettext_noop("None (only for a server on this machine or network)"),
-}
-
-
-class EmailConfig(BaseModel):
-    from_address: str = Field(
-        max_length=254,
-        title=gettext_noop("E-mail address"),
-        description=gettext_noop(
-            "The mailbox's address, e.g. hello@salon.example. Replies are sent from it."
-        ),
-    )
-    from_name: str = Field(
-        "",
-        max_length=100,
-        title=gettext_noop("Sender name"),
-        description=gettext_noop("Shown to customers beside the address, e.g. “Salon Leninsky”."),
-    )
-    imap_host: str = Field(
-        max_length=253,
-        title=gettext_noop("IMAP server"),
-        description=gettext_noop("Incoming mail server, e.g. imap.gmail.com or imap.yandex.ru."),
-    )
-    imap_port: int = Field(993, ge=1, le=65535, title=gettext_noop("IMAP port"))
-    imap_security: Security = Field(
-        "ssl",
-        title=gettext_noop("IMAP encryption"),
-        description=gettext_noop("SSL/TLS for port 993, STARTTLS for port 143."),
-        json_schema_extra={"choice_labels": SECURITY_LABELS},
-    )
-    username: str = Field(
-        max_length=254,
-        title=gettext_noop("User name"),
-        description=gettext_noop("Usually the full e-mail address."),
-    )
-    password: SecretStr = Field(
-        title=gettext_noop("Password"),
-        description=gettext_noop("An app password where the provider offers them (Gmail, Yandex, Mail.ru)."),
-    )
-    folder: str = Field(
-        "INBOX",
-        min_length=1,
-        max_length=200,
-        title=gettext_noop("Folder"),
-        description=gettext_noop("The folder whose mail comes into the inbox."),
-    )
-    smtp_host: str = Field(
-        max_length=253,
-        title=gettext_noop("SMTP server"),
-        description=gettext_noop("Outgoing mail server, e.g. smtp.gmail.com or smtp.yandex.ru."),
-    )
-    smtp_port: int = Field(587, ge=1, le=65535, title=gettext_noop("SMTP port"))
-    smtp_security: Security = Field(
-        "starttls",
-        title=gettext_noop("SMTP encryption"),
-        description=gettext_noop("STARTTLS for port 587, SSL/TLS for port 465."),
-        json_schema_extra={"choice_labels": SECURITY_LABELS},
-    )
-    smtp_username: str = Field(
-        "",
-        max_length=254,
-        title=gettext_noop("SMTP user name"),
-        description=gettext_noop("Leave blank to use the IMAP user name."),
-    )
-    smtp_password: SecretStr | None = Field(
-        None,
-        title=gettext_noop("SMTP password"),
-        description=gettext_noop("Leave blank to use the IMAP password."),
-    )
-    sent_folder: str = Field(
-        "",
-        max_length=200,
-        title=gettext_noop("Sent folder"),
-        description=gettext_noop(
-            "Keep a copy of each reply in this folder, e.g. Sent. Leave blank for Gmail, which keeps one itself."
-        ),
-    )
-    history_days: int = Field(
-        7,
-        ge=0,
-        le=365,
-        title=gettext_noop("Days of past mail"),
-        description=gettext_noop(
-            "On the first connection, mail of this many past days comes in; 0: new mail only."
-        ),
-    )
-    skip_automatic: bool = Field(
-        True,
-        title=gettext_noop("Skip automatic mail"),
-        description=gettext_noop("Leave out out-of-office answers, bounces and mailing-list mail."),
-    )
-
-    @field_validator("imap_host", "smtp_host")
-    @classmethod
-    def _host(cls, value: str) -> str:
-        value = value.strip()
-        if not HOST.match(value):
-            raise ValueError(gettext_now("Enter a server name such as imap.example.com, without http://."))
-        return value
-
-    @field_validator("from_address")
-    @classmethod
-    def _address(cls, value: str) -> str:
-        value = value.strip()
-        if not ADDRESS.match(value):
-            raise ValueError(gettext_now("Enter an e-mail address such as hello@example.com."))
-        return value
 
 
 class EmailAdapter(Adapter):
@@ -194,9 +79,9 @@ class EmailAdapter(Adapter):
     capabilities = frozenset({Capability.INBOX, Capability.REPLY})
     limits = PostLimits(max_text=MAX_REPLY, max_media=0)
     help_text = _(
-        "1. Find your provider's IMAP and SMTP servers (Gmail: imap.gmail.com, port 993, SSL/TLS, and "
-        "smtp.gmail.com, port 587, STARTTLS; Yandex: imap.yandex.ru and smtp.yandex.ru; Mail.ru: "
-        "imap.mail.ru and smtp.mail.ru).\n"
+        "1. Find your provider's servers. Gmail: imap.gmail.com (993, SSL/TLS) and smtp.gmail.com (587, "
+        "STARTTLS). Yandex: imap.yandex.ru (993, SSL/TLS) and smtp.yandex.ru (465, SSL/TLS). Mail.ru: "
+        "imap.mail.ru (993, SSL/TLS) and smtp.mail.ru (465, SSL/TLS).\n"
         "2. Turn on IMAP access in the mailbox settings if the provider asks for it (Yandex: Settings → "
         "Mail clients).\n"
         "3. Create an app password (Gmail: Google Account → Security → 2-Step Verification → App "
@@ -362,8 +247,8 @@ class EmailAdapter(Adapter):
         if not found:
             return {}
         headers = email.message_from_bytes(found[0].raw, policy=email.policy.default)
-        reply_to = email.utils.parseaddr(str(headers.get("Reply-To", "")))[1]
-        sender = email.utils.parseaddr(str(headers.get("From", "")))[1]
+        reply_to = parseaddr(str(headers.get("Reply-To", "")))[1]
+        sender = parseaddr(str(headers.get("From", "")))[1]
         return {
             "subject": str(headers.get("Subject", "")),
             "references": message_ids(str(headers.get("References", ""))),

@@ -99,7 +99,15 @@ def test_rule_words_do_not_match_other_words(cast, channel, quality, words, text
     assert receive(channel, text).department is None
 
 
+def speaks_slovak(workspace):
+    # Language detection answers among the workspace's languages ("other" outside them).
+    profile = workspace.profile
+    profile.languages = [*profile.languages, "sk"]
+    profile.save(update_fields=["languages"])
+
+
 def test_slovak_and_russian_rules_side_by_side(cast, channel, quality):
+    speaks_slovak(cast.workspace)
     rule(cast.workspace, "sk", 0, words=["sťažnosť", "reklamácia"], set_department=quality, set_priority=2)
     rule(cast.workspace, "ru", 1, words=["жалоба"], set_department=quality, set_priority=3)
     slovak = receive(channel, "Podávam reklamáciu na strihanie")
@@ -174,6 +182,7 @@ def test_sentiment_condition(cast, channel, quality):
 
 
 def test_language_condition(cast, channel, quality):
+    speaks_slovak(cast.workspace)
     rule(cast.workspace, language="sk", set_department=quality)
     assert receive(channel, "Здравствуйте").department is None
     assert receive(channel, "Hello there").department is None

@@ -136,7 +136,8 @@ class CuttingProxy:
         self.fetches = 0
         self.cuts = 0
         self.refusing = False
-        self.idling = threading.Event()  # set when a client sends IDLE
+        self.idle_asked = False
+        self.idling = threading.Event()  # set when the server has accepted a client's IDLE
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.lock = threading.Lock()
@@ -158,8 +159,8 @@ class CuttingProxy:
     def _pump(self, source: socket.socket, sink: socket.socket, from_client: bool):
         try:
             while data := source.recv(65536):
-                if from_client and data.rstrip().endswith(b" IDLE"):
-                    self.idling.set()
+                idle_started = not from_client and data.startswith(b"+ ") and self.idle_asked
+                self.idle_asked = self.idle_asked or (from_client and data.rstrip().endswith(b" IDLE"))
                 if from_client and b"BODY.PEEK[]" in data:
                     with self.lock:
                         self.fetches += 1
@@ -168,6 +169,8 @@ class CuttingProxy:
                     if cut:
                         break
                 sink.sendall(data)
+                if idle_started:
+                    self.idling.set()
         except OSError:
             pass
         for each in (source, sink):
@@ -203,7 +206,8 @@ class Relay:
         ok = isinstance(auth_data, LoginPassword) and tuple(auth_data) == self.credentials
         if ok:
             self.logins.append(auth_data.login.decode())
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd answers the refusal itself (535).
+        return AuthResult(success=ok, handled=False)
 
     async def handle_DATA(self, server, session, envelope):
         if self.answer:
