@@ -168,7 +168,10 @@ def _take_in(channel: Channel, events: list[InboundEvent], now: datetime) -> Ing
     messages: list[Message] = []
     # Keyed by object identity: conversations made in this batch have no id until the bulk insert.
     touched: dict[int, Conversation] = {}
+    # One call for the whole batch: language detection ranks many texts at once, in parallel.
+    verdicts = iter(triage.classify_many([_new_text(channel, event, batch) for event in events], languages))
     for event in events:
+        verdict = next(verdicts)
         if channel.account_id and event.author_id == channel.account_id:
             result.echoes += 1
             continue
@@ -180,7 +183,6 @@ def _take_in(channel: Channel, events: list[InboundEvent], now: datetime) -> Ing
         # Every author becomes a known customer, also a second commenter under someone else's thread.
         customer = _customer(batch, event, now)
         conversation, created = _conversation(batch, event, customer, now)
-        verdict = triage.classify(event.text, languages)
         message = Message(
             workspace_id=channel.workspace_id,
             channel=channel,
@@ -233,6 +235,14 @@ def _take_in(channel: Channel, events: list[InboundEvent], now: datetime) -> Ing
             conversation.save(update_fields=MUTABLE_FIELDS)
     result.created = [message.pk for message in messages]
     return result
+
+
+def _new_text(channel: Channel, event: InboundEvent, batch: Batch) -> str:
+    """The text to triage, or "" for an event the loop will skip (an echo or one already stored), so
+    nothing is classified in vain."""
+    if channel.account_id and event.author_id == channel.account_id:
+        return ""
+    return "" if fit(event.external_id) in batch.seen else event.text
 
 
 def _languages(channel: Channel) -> list[str]:

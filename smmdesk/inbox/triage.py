@@ -19,6 +19,7 @@ from smmdesk.nlp.rules import analyse, detect_language, label, phrase_matches, t
 __all__ = [
     "Triage",
     "classify",
+    "classify_many",
     "detect_language",
     "phrase_matches",
     "rules_classifier",
@@ -46,10 +47,24 @@ def rules_classifier(text: str, languages: list[str]) -> Triage:
 _classifier: Callable[[str, list[str]], Triage] = rules_classifier
 
 
-def set_classifier(classifier: Callable[[str, list[str]], Triage] | None) -> None:
-    global _classifier
+_batch_classifier: Callable[[list[str], list[str]], list[Triage]] | None = None
+
+
+def set_classifier(
+    classifier: Callable[[str, list[str]], Triage] | None,
+    batch: Callable[[list[str], list[str]], list[Triage]] | None = None,
+) -> None:
+    """Register the models; `batch`, if given, classifies many texts at once (ingestion's batches)."""
+    global _classifier, _batch_classifier
     _classifier = classifier or rules_classifier
+    _batch_classifier = batch if classifier else None
 
 
 def classify(text: str, languages: list[str]) -> Triage:
     return _classifier(text, languages)
+
+
+def classify_many(texts: list[str], languages: list[str]) -> list[Triage]:
+    if _batch_classifier is not None:
+        return _batch_classifier(texts, languages)
+    return [_classifier(text, languages) for text in texts]

@@ -11,4 +11,4 @@ class NlpConfig(AppConfig):
 
         # Ingestion keeps calling inbox.triage.classify; from here on it is language detection, the
         # calibrated fast sentiment pass and the flags. The embedding refinement follows in the worker.
-        triage.set_classifier(nlp_triage.classify)
+        triage.set_classifier(nlp_triage.classify, nlp_triage.classify_many)

@@ -53,25 +53,61 @@ def detector(languages: Sequence[str] = rules.LANGUAGES, cyrillic: bool = False)
 
 def detect(text: str, languages: Sequence[str] = rules.LANGUAGES) -> str:
     """One of `languages`, "other" for a language outside them, or "" when the text has no letters."""
-    text = rules.NOISE.sub(" ", text or "")
+    return detect_many([text], languages)[0]
+
+
+def detect_many(texts: Sequence[str], languages: Sequence[str] = rules.LANGUAGES) -> list[str]:
+    """`detect` for a batch: lingua ranks the texts that need it in parallel (its Rust threads), which
+    is what keeps ingestion of a batch of webhook events fast."""
+    languages = tuple(languages) or rules.LANGUAGES
+    answers: list[str | None] = []
+    pending: dict[bool, list[int]] = {True: [], False: []}
+    prepared = []
+    for index, raw in enumerate(texts):
+        answer, text, cyrillic, candidates, needs_lingua = _prepare(raw, languages)
+        answers.append(answer)
+        prepared.append((text, candidates))
+        if answer is None and needs_lingua:
+            pending[cyrillic].append(index)
+    rankings: dict[int, list[tuple[str, float]]] = {}
+    for cyrillic, indexes in pending.items():
+        lingua = detector(languages, cyrillic) if indexes else None
+        if lingua is None:
+            continue
+        batch = [prepared[i][0] for i in indexes]
+        values = (
+            lingua.compute_language_confidence_values_in_parallel(batch)
+            if len(batch) > 1
+            else [lingua.compute_language_confidence_values(batch[0])]
+        )
+        for i, ranked in zip(indexes, values, strict=True):
+            rankings[i] = [(c.language.iso_code_639_1.name.lower(), c.value) for c in ranked]
+    return [
+        answer if answer is not None else _decide(prepared[i][0], prepared[i][1], rankings.get(i), languages)
+        for i, answer in enumerate(answers)
+    ]
+
+
+def _prepare(raw: str, languages: tuple[str, ...]):
+    """(answer if already known, cleaned text, Cyrillic script?, candidate languages, lingua needed?)."""
+    text = rules.NOISE.sub(" ", raw or "")
     letters = sum(ch.isalpha() for ch in text)
     if not letters:
-        return ""
-    languages = tuple(languages) or rules.LANGUAGES
+        return "", text, False, [], False
     cyrillic, latin = len(rules.CYRILLIC.findall(text)), len(rules.LATIN.findall(text))
     if not cyrillic and not latin:
-        return OTHER  # Greek, Arabic, Chinese...
+        return OTHER, text, False, [], False  # Greek, Arabic, Chinese...
     script_is_cyrillic = cyrillic >= latin
     candidates = [code for code in languages if (code in CYRILLIC_LANGUAGES) == script_is_cyrillic]
     if not candidates:
-        return OTHER  # Cyrillic text in a workspace that speaks only Latin-script languages, or back
+        # Cyrillic text in a workspace that speaks only Latin-script languages, or back
+        return OTHER, text, script_is_cyrillic, candidates, False
+    return None, text, script_is_cyrillic, candidates, letters >= MIN_LETTERS
+
+
+def _decide(text: str, candidates: list[str], ranked, languages: tuple[str, ...]) -> str:
     own = None
-    lingua = detector(languages, script_is_cyrillic) if letters >= MIN_LETTERS else None
-    if lingua is not None:
-        ranked = [
-            (c.language.iso_code_639_1.name.lower(), c.value)
-            for c in lingua.compute_language_confidence_values(text)
-        ]
+    if ranked is not None:
         own = next(((code, value) for code, value in ranked if code in languages), None)
         if ranked and ranked[0][1] >= SURE:
             code, value = ranked[0]

@@ -11,8 +11,18 @@ from smmdesk.nlp import language, rules, sentiment
 
 
 def classify(text: str, languages: Sequence[str]) -> Triage:
-    text = text or ""
-    detected = language.detect(text, tuple(languages) or rules.LANGUAGES)
-    analysis = rules.analyse(text, detected)
-    verdict = sentiment.shipped().fast_verdict(analysis)
-    return Triage(language=detected, sentiment=verdict.label, score=verdict.score, flags=list(analysis.flags))
+    return classify_many([text], languages)[0]
+
+
+def classify_many(texts: Sequence[str], languages: Sequence[str]) -> list[Triage]:
+    texts = [text or "" for text in texts]
+    detected = language.detect_many(texts, tuple(languages) or rules.LANGUAGES)
+    model = sentiment.shipped()
+    verdicts = []
+    for text, code in zip(texts, detected, strict=True):
+        analysis = rules.analyse(text, code)
+        verdict = model.fast_verdict(analysis)
+        verdicts.append(
+            Triage(language=code, sentiment=verdict.label, score=verdict.score, flags=list(analysis.flags))
+        )
+    return verdicts

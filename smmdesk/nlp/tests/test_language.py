@@ -2,6 +2,7 @@
 
 import pytest
 
+from smmdesk.nlp import language
 from smmdesk.nlp.language import detect
 
 WORKSPACE = ("ru", "sk", "en")
@@ -44,3 +45,19 @@ def test_short_text_falls_back_to_the_script():
 
 def test_links_and_handles_do_not_decide():
     assert detect("@salon_bratislava https://salon.example.sk Спасибо, всё отлично", WORKSPACE) == "ru"
+
+
+def test_a_batch_is_detected_as_each_text_alone():
+    texts = [
+        "Здравствуйте, хочу записаться на стрижку к Анне",
+        "Dobrý deň, chcem sa objednať na strihanie",
+        "Hello, can I book a wedding haircut for Saturday?",
+        "Добрий день, скільки коштує стрижка для дитини?",
+        "ok",
+        "12345",
+        "",
+        "Γειά σας",
+    ]
+    languages = ("ru", "sk", "en")
+    assert language.detect_many(texts, languages) == [language.detect(text, languages) for text in texts]
+    assert language.detect_many(texts, languages)[:4] == ["ru", "sk", "en", "other"]
