@@ -29,6 +29,18 @@ class Capability(enum.StrEnum):
         return CAPABILITY_LABELS[self]
 
 
+# What a full social network offers: the inbox, replies, posts, moderation, counters and contest entries.
+SOCIAL = frozenset(
+    {
+        Capability.INBOX,
+        Capability.REPLY,
+        Capability.PUBLISH,
+        Capability.MODERATE,
+        Capability.METRICS,
+        Capability.ENTRIES,
+    }
+)
+
 # What each capability means to the person choosing a network, in their language.
 CAPABILITY_LABELS = {
     Capability.INBOX: _("Receives messages and comments"),

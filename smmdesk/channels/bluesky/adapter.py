@@ -16,6 +16,7 @@ from django.utils.translation import gettext_noop
 from pydantic import BaseModel, Field, SecretStr
 
 from smmdesk.channels.base import (
+    SOCIAL,
     AccountInfo,
     Adapter,
     AdapterError,
@@ -80,17 +81,7 @@ class BlueskyAdapter(Adapter):
     kind = "bluesky"
     label = _("Bluesky")
     Config = BlueskyConfig
-    capabilities = frozenset(
-        {
-            Capability.INBOX,
-            Capability.REPLY,
-            Capability.PUBLISH,
-            Capability.MODERATE,
-            Capability.METRICS,
-            Capability.ENTRIES,
-            Capability.SEARCH,
-        }
-    )
+    capabilities = SOCIAL | {Capability.SEARCH}
     limits = PostLimits(max_text=MAX_TEXT, max_media=MAX_IMAGES, supports_link=True)
     # The record key is derived from the idempotency key: a repeat collides instead of posting.
     idempotent_publish = True

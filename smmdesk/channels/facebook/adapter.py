@@ -18,10 +18,10 @@ from django.utils.translation import gettext_noop
 from pydantic import BaseModel, Field, SecretStr
 
 from smmdesk.channels.base import (
+    SOCIAL,
     AccountInfo,
     Adapter,
     AdapterError,
-    Capability,
     Entry,
     ExternalRef,
     InboundEvent,
@@ -108,16 +108,7 @@ class FacebookAdapter(Adapter):
     kind = "facebook"
     label = _("Facebook Page")
     Config = FacebookConfig
-    capabilities = frozenset(
-        {
-            Capability.INBOX,
-            Capability.REPLY,
-            Capability.PUBLISH,
-            Capability.MODERATE,
-            Capability.METRICS,
-            Capability.ENTRIES,
-        }
-    )
+    capabilities = SOCIAL
     limits = PostLimits(max_text=MAX_TEXT, max_media=MAX_IMAGES, supports_link=True)
     help_text = _(
         "1. At developers.facebook.com create an app of the Business type and add the Webhooks and "

@@ -17,10 +17,10 @@ from django.utils.translation import gettext_noop
 from pydantic import BaseModel, Field, SecretStr
 
 from smmdesk.channels.base import (
+    SOCIAL,
     AccountInfo,
     Adapter,
     AdapterError,
-    Capability,
     Entry,
     ExternalRef,
     InboundEvent,
@@ -100,16 +100,7 @@ class InstagramAdapter(Adapter):
     kind = "instagram"
     label = _("Instagram")
     Config = InstagramConfig
-    capabilities = frozenset(
-        {
-            Capability.INBOX,
-            Capability.REPLY,
-            Capability.PUBLISH,
-            Capability.MODERATE,
-            Capability.METRICS,
-            Capability.ENTRIES,
-        }
-    )
+    capabilities = SOCIAL
     limits = PostLimits(max_text=MAX_CAPTION, max_media=MAX_IMAGES, supports_link=False)
     help_text = _(
         "1. Make the Instagram account a business or creator account and link it to your Facebook Page "

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_noop
 from pydantic import BaseModel, Field, SecretStr
 
 from smmdesk.channels.base import (
+    SOCIAL,
     AccountInfo,
     Adapter,
     AdapterError,
@@ -104,17 +105,7 @@ class MastodonAdapter(Adapter):
     kind = "mastodon"
     label = _("Mastodon")
     Config = MastodonConfig
-    capabilities = frozenset(
-        {
-            Capability.INBOX,
-            Capability.REPLY,
-            Capability.PUBLISH,
-            Capability.MODERATE,
-            Capability.METRICS,
-            Capability.ENTRIES,
-            Capability.SEARCH,
-        }
-    )
+    capabilities = SOCIAL | {Capability.SEARCH}
     limits = PostLimits(max_text=MAX_TEXT, max_media=MAX_MEDIA, supports_link=True)
     # Mastodon keeps an Idempotency-Key for an hour and answers a repeat with the first status.
     idempotent_publish = True

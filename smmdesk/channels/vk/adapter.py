@@ -20,10 +20,10 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import SecretStr
 
 from smmdesk.channels.base import (
+    SOCIAL,
     AccountInfo,
     Adapter,
     AdapterError,
-    Capability,
     Entry,
     ExternalRef,
     InboundEvent,
@@ -53,16 +53,7 @@ class VKAdapter(Adapter):
     kind = "vk"
     label = _("VK")
     Config = VKConfig
-    capabilities = frozenset(
-        {
-            Capability.INBOX,
-            Capability.REPLY,
-            Capability.PUBLISH,
-            Capability.MODERATE,
-            Capability.METRICS,
-            Capability.ENTRIES,
-        }
-    )
+    capabilities = SOCIAL
     # Text: the length VK's post editor accepts; media: at most 10 photos or videos per post (wall.post).
     limits = PostLimits(max_text=16384, max_media=10, supports_link=True, supports_first_comment=True)
     # VK drops a wall.post repeated with the same guid.

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_noop
 from pydantic import BaseModel, Field, SecretStr
 
 from smmdesk.channels.base import (
+    SOCIAL,
     AccountInfo,
     Adapter,
     AdapterError,
@@ -92,17 +93,7 @@ class XAdapter(Adapter):
     kind = "x"
     label = _("X")
     Config = XConfig
-    capabilities = frozenset(
-        {
-            Capability.INBOX,
-            Capability.REPLY,
-            Capability.PUBLISH,
-            Capability.MODERATE,
-            Capability.METRICS,
-            Capability.ENTRIES,
-            Capability.SEARCH,
-        }
-    )
+    capabilities = SOCIAL | {Capability.SEARCH}
     # Reading (mentions, metrics, likes, reposts, search) and hiding replies are paid on X: the free plan
     # only posts, and accounts made since February 2026 pay per use for every call.
     paid_capabilities = frozenset(

@@ -1,10 +1,8 @@
 """Routing that learns the workspace: hand-offs and resolutions become labels, the router retrains, and
 the inbox shows why a department was chosen. Real models throughout; nothing here is mocked."""
 
-from contextlib import contextmanager
 
 import pytest
-from huey.contrib.djhuey import HUEY
 
 from smmdesk.inbox import actions as inbox_actions
 from smmdesk.inbox import routing
@@ -14,7 +12,7 @@ from smmdesk.inbox.tests.conversations import event, make_channel, make_departme
 from smmdesk.nlp import actions, refine, store
 from smmdesk.nlp.models import RoutingLabel, WorkspaceModel
 
-pytestmark = pytest.mark.dbqueue
+pytestmark = [pytest.mark.dbqueue, pytest.mark.usefixtures("own_data_dir")]
 
 BILLING = [
     "I was charged twice for my haircut, please refund the money",
@@ -29,29 +27,6 @@ SALON = [
     "Please move my appointment to Friday at 5 pm",
 ]
 NEW_BILLING = "You charged my card twice, I want the money back"
-
-
-@pytest.fixture(autouse=True)
-def _own_data_dir(settings, tmp_path):
-    # Model files are per workspace id, and ids repeat between tests: each test gets its own data dir.
-    settings.DATA_DIR = tmp_path
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """`with committed():` ends like a commit: the tasks queued meanwhile run then, synchronously (and
-    the tasks those queue), in the test's transaction."""
-
-    @contextmanager
-    def block():
-        HUEY.immediate = True
-        try:
-            with django_capture_on_commit_callbacks(execute=True) as callbacks:
-                yield callbacks
-        finally:
-            HUEY.immediate = False
-
-    return block
 
 
 @pytest.fixture

@@ -1,10 +1,8 @@
 """The inbox's sentiment after ingestion: the worker's refinement, an agent's one-click correction, and
 the workspace model the corrections train. Real models throughout; nothing here is mocked."""
 
-from contextlib import contextmanager
 
 import pytest
-from huey.contrib.djhuey import HUEY
 
 from smmdesk.inbox import actions as inbox_actions
 from smmdesk.inbox.ingest import ingest
@@ -14,7 +12,7 @@ from smmdesk.nlp import actions, refine, sentiment, store
 from smmdesk.nlp.actions import NlpError
 from smmdesk.nlp.models import SentimentCorrection, WorkspaceModel
 
-pytestmark = pytest.mark.dbqueue
+pytestmark = [pytest.mark.dbqueue, pytest.mark.usefixtures("own_data_dir")]
 
 # A team's own vocabulary: at this salon "the blue box" is the gift set customers are delighted with.
 TEAM_PHRASES = [
@@ -26,29 +24,6 @@ TEAM_PHRASES = [
     "Вчера доставили синюю коробку",
 ]
 PROBE = "Сегодня получила синюю коробку в салоне"
-
-
-@pytest.fixture(autouse=True)
-def _own_data_dir(settings, tmp_path):
-    # Model files are per workspace id, and ids repeat between tests: each test gets its own data dir.
-    settings.DATA_DIR = tmp_path
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """`with committed():` ends like a commit: the tasks queued meanwhile run then, synchronously (and
-    the tasks those queue), in the test's transaction."""
-
-    @contextmanager
-    def block():
-        HUEY.immediate = True
-        try:
-            with django_capture_on_commit_callbacks(execute=True) as callbacks:
-                yield callbacks
-        finally:
-            HUEY.immediate = False
-
-    return block
 
 
 @pytest.fixture
