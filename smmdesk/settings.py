@@ -197,7 +197,7 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # httpx logs every request's full URL at INFO; some networks put tokens in URLs.
-        "httpx": {"handlers": ["console"], "level": "WARNING", "propagate": False},
-        "httpcore": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }

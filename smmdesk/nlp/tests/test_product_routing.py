@@ -1,7 +1,6 @@
 """Routing that learns the workspace: hand-offs and resolutions become labels, the router retrains, and
 the inbox shows why a department was chosen. Real models throughout; nothing here is mocked."""
 
-
 import pytest
 
 from smmdesk.inbox import actions as inbox_actions

@@ -1,7 +1,6 @@
 """The inbox's sentiment after ingestion: the worker's refinement, an agent's one-click correction, and
 the workspace model the corrections train. Real models throughout; nothing here is mocked."""
 
-
 import pytest
 
 from smmdesk.inbox import actions as inbox_actions

@@ -178,6 +178,7 @@ def test_time_formats():
 
 def test_no_secret_reaches_the_log(mock_api, facebook, instagram, caplog):
     caplog.set_level("DEBUG")
+    caplog.set_level("DEBUG", logger="httpx")  # quiet by default (settings), loud here on purpose
     mock_api.route("GET", path(PAGE_ID))(ok("page"))
     mock_api.route("GET", path(IG_ID))(ok("error_190", 400))
     facebook().check()

@@ -210,6 +210,7 @@ def test_outbound_errors_name_no_token(mock_api, make_adapter, monkeypatch):
 
 def test_no_secret_reaches_the_log(mock_api, make_adapter, me, caplog):
     caplog.set_level("DEBUG")
+    caplog.set_level("DEBUG", logger="httpx")  # quiet by default (settings), loud here on purpose
     mock_api.route("POST", "/2/oauth2/token")(ok("oauth_token"))
     mock_api.route("GET", MENTIONS)(ok("unauthorized", 401))
     with pytest.raises(AdapterError) as failed:
