@@ -74,7 +74,7 @@ def test_webhook_message_appears_in_open_inbox_within_2s(page: Page, server):
     status, answer = post_signed(
         f"{server}/hooks/{channel_id}/", {"id": "x"}, secret="wrong-secret-0123456789"
     )
-    assert status == 401 and SIGNATURE_HEADER in answer["error"]
+    assert status == 403 and SIGNATURE_HEADER in answer["error"]
     status, answer = post_signed(f"{server}/hooks/{channel_id}/", {"id": "x", "author": {}, "text": "t"})
     assert (status, answer["error"]) == (400, "author.id: field required")
 
