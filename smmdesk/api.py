@@ -161,11 +161,15 @@ def register_routers():
     from smmdesk.business.api import router as business_router
     from smmdesk.channels.api import router as channels_router
     from smmdesk.inbox.api import router as inbox_router
+    from smmdesk.publishing.api import router as publishing_router
+    from smmdesk.publishing.api_insights import router as publishing_insights_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", business_router)
     api.add_router("/", channels_router)
     api.add_router("/", inbox_router)
+    api.add_router("/", publishing_router)
+    api.add_router("/", publishing_insights_router)
 
 
 register_routers()

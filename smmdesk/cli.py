@@ -138,9 +138,25 @@ def createuser(email, password, name, superuser, workspace_slug, role):
     click.echo(f"created {user.email}")
 
 
+def _keep_sqlite_connections():
+    """Worker threads keep their SQLite connection from task to task. Huey's db_task closes connections
+    older than CONN_MAX_AGE after every task, and SQLite's is 0: reopening the file and setting its
+    pragmas costs more than a short task itself. A file has no server to drop an idle connection."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        database["CONN_MAX_AGE"] = None
+
+
 def _consumer(workers: int, periodic: bool = True):
+    from django.utils.module_loading import autodiscover_modules
     from huey.contrib.djhuey import HUEY
 
+    # Each app's tasks module registers its tasks when imported; nothing else imports them in a worker
+    # (Huey's own run_huey command does the same), and a task the consumer does not know is dropped.
+    autodiscover_modules("tasks")
+    _keep_sqlite_connections()
     from smmdesk.nlp.lemmas import lemma
 
     # The Russian dictionaries load on first use (about 2 s); load them now, not on the first message.
@@ -356,6 +372,17 @@ def bench_nlp(messages, banking77, slovak):
     from smmdesk.bench.nlp import run_nlp
 
     _run_bench(run_nlp, messages, banking77, slovak)
+
+
+@bench.command("publish")
+@click.option("--posts", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Worker processes.")
+@click.option("--kill-worker", is_flag=True, help="SIGKILL one worker mid-run and start it again.")
+def bench_publish(posts, workers, kill_worker):
+    """Schedule N posts due in the same minute on the fake network; time them out, count duplicates and losses."""
+    from smmdesk.bench.publish import run_publish
+
+    _run_bench(run_publish, posts, workers, kill_worker)
 
 
 def _register_nlp():

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "smmdesk.channels",
     "smmdesk.inbox",
     "smmdesk.nlp",
+    "smmdesk.publishing",
 ]
 
 MIDDLEWARE = [
@@ -117,6 +118,7 @@ try:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 except OSError as exc:
     raise envconfig.ConfigError([f"SMMDESK_DATA_DIR: cannot write {DATA_DIR}: {exc.strerror}"])
+# Uploaded media; never served publicly: only through views that check the workspace and role.
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {

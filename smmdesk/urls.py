@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from smmdesk.api import api
 from smmdesk.core.admin_site import restrict_admin_to_owners
+from smmdesk.publishing.ical import ical_urlpatterns
 
 restrict_admin_to_owners(admin.site)
 
@@ -13,8 +14,11 @@ urlpatterns = [
     path("w/<slug:slug>/settings/", include("smmdesk.business.urls")),
     path("w/<slug:slug>/settings/channels/", include("smmdesk.channels.urls")),
     path("w/<slug:slug>/inbox/", include("smmdesk.inbox.urls")),
+    path("w/<slug:slug>/publishing/", include("smmdesk.publishing.urls")),
     path("w/<slug:slug>/", include("smmdesk.nlp.urls")),
     path("hooks/", include("smmdesk.inbox.webhook_views")),
+    # The calendar feed's secret address carries no workspace, only its token.
+    *ical_urlpatterns,
     path("api/", api.urls),
     path(settings.SMMDESK_ADMIN_PATH, admin.site.urls),
 ]

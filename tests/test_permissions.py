@@ -42,6 +42,7 @@ def sample_objects(cast):
         channel.save()
         from datetime import date, timedelta
 
+        from django.core.files.base import ContentFile
         from django.utils import timezone
 
         from smmdesk.inbox.models import (
@@ -52,8 +53,18 @@ def sample_objects(cast):
             RoutingRule,
             SlaPolicy,
         )
+        from smmdesk.publishing.models import MediaAsset
 
         department = Department.objects.create(workspace=workspace, name="Reception")
+        asset = MediaAsset(
+            workspace=workspace, kind="image", content_type="image/gif", size=35, original_name="dot.gif"
+        )
+        # A real file (a 1x1 GIF), so the views that serve it have something to serve.
+        dot = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
+        dot += b"\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+        asset.file.save("dot.gif", ContentFile(dot), save=False)
+        asset.thumbnail.save("dot.gif", ContentFile(dot), save=False)
+        asset.save()
         conversation = Conversation.objects.create(
             workspace=workspace, channel=channel, kind="comment", thread_key="post:1", department=department
         )
@@ -66,7 +77,17 @@ def sample_objects(cast):
             text="Плохо подстригли",
             author_name="Customer",
         )
+        from smmdesk.publishing.models import Post, Variant
+
+        post = Post.objects.create(
+            workspace=workspace,
+            title="Весенняя акция",
+            created_by=Membership.objects.filter(workspace=workspace, role="content_manager").first(),
+        )
+        variant = Variant.objects.create(post=post, channel=channel, text="Стрижка -20%")
         return {
+            "post": post.pk,
+            "variant": variant.pk,
             "conversation": conversation.pk,
             "message": message.pk,
             "policy": SlaPolicy.objects.create(workspace=workspace, name="Default").pk,
@@ -76,6 +97,7 @@ def sample_objects(cast):
                 conversation=conversation, department=department, reply_token=f"tok-{workspace.slug}"
             ).pk,
             "channel": channel.pk,
+            "asset": asset.pk,
             "service": Service.objects.create(workspace=workspace, name="Women's haircut", price=1200).pk,
             "department": Department.objects.create(workspace=workspace, name="Quality").pk,
             "holiday": HolidayException.objects.create(workspace=workspace, date=date(2027, 1, 1)).pk,
@@ -117,7 +139,7 @@ def pk_kind(name):
 
 
 # Route kwargs named after the object they name.
-NAMED_IDS = ("conversation", "message", "policy", "rule", "reply", "handoff")
+NAMED_IDS = ("conversation", "message", "policy", "rule", "reply", "handoff", "post", "variant", "asset")
 
 
 def build(route, name, slug, objects):

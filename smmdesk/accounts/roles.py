@@ -29,6 +29,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "inbox.reply": frozenset({Role.OWNER, Role.SMM_MANAGER, Role.AGENT}),
     "inbox.manage": MANAGERS,
     "inbox.moderate": MANAGERS,
+    "publishing.view": ALL,
+    "publishing.draft": frozenset({Role.OWNER, Role.SMM_MANAGER, Role.CONTENT_MANAGER}),
+    "publishing.approve": MANAGERS,
+    # Settings, deleting anyone's post, retrying failures, editing after approval.
+    "publishing.manage": MANAGERS,
 }
 
 

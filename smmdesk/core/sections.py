@@ -12,7 +12,8 @@ SECTIONS = [
         ),
     ),
     (
-        "calendar",
+        # The key is the section's address: /w/<slug>/publishing/ (the calendar is its first page).
+        "publishing",
         _("Calendar"),
         _(
             "Plan posts for every network, get them approved and published exactly "
@@ -35,4 +36,4 @@ SECTIONS = [
     ),
 ]
 # Sections with a working app register their URL name here as they land.
-BUILT: dict[str, str] = {"inbox": "inbox:list"}
+BUILT: dict[str, str] = {"inbox": "inbox:list", "publishing": "publishing:calendar"}
