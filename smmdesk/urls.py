@@ -5,6 +5,7 @@ from django.urls import include, path
 from smmdesk.api import api
 from smmdesk.core.admin_site import restrict_admin_to_owners
 from smmdesk.publishing.ical import ical_urlpatterns
+from smmdesk.publishing.public_media import public_media_urlpatterns
 
 restrict_admin_to_owners(admin.site)
 
@@ -19,6 +20,8 @@ urlpatterns = [
     path("hooks/", include("smmdesk.inbox.webhook_views")),
     # The calendar feed's secret address carries no workspace, only its token.
     *ical_urlpatterns,
+    # Signed addresses the networks fetch a post's pictures from.
+    *public_media_urlpatterns,
     path("api/", api.urls),
     path(settings.SMMDESK_ADMIN_PATH, admin.site.urls),
 ]

@@ -181,6 +181,9 @@ class Adapter:
     # The network itself drops a second post made with the same idempotency key (Mastodon's
     # Idempotency-Key, VK's guid, Bluesky's record key), so a publish may safely be repeated.
     idempotent_publish: ClassVar[bool] = False
+    # The network fetches a post's pictures from our public address (SMMDESK_PUBLIC_URL), so it must be
+    # set before a post with media can go out. Only the fake network, which runs inside us, does not.
+    fetches_media: ClassVar[bool] = True
     # Webhook headers that carry a shared secret itself (not a signature of the body): stored encrypted
     # with the raw delivery, so the database never holds the secret in clear. Lower case.
     secret_headers: ClassVar[frozenset[str]] = frozenset()

@@ -21,13 +21,14 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from smmdesk.channels import health, ledger
 from smmdesk.channels.actions import scrub
 from smmdesk.channels.base import AdapterError, ExternalRef, PostVariant
 from smmdesk.channels.models import Channel
-from smmdesk.publishing import scheduling, workflow
+from smmdesk.publishing import public_media, scheduling, workflow
 from smmdesk.publishing.models import Post, Variant
 
 logger = logging.getLogger(__name__)
@@ -59,10 +60,20 @@ def claim(variant_id: int, now: datetime, me: str) -> bool:
     )
 
 
+def media_urls(variant: Variant) -> list[str]:
+    assets = [asset for asset in variant.media.all() if asset.file]
+    if assets and not public_media.public_base() and not variant.channel.adapter_class.fetches_media:
+        # The fake network never fetches: the signed path alone is enough for it.
+        return [
+            reverse("publishing_public_media", kwargs={"token": public_media.token_for(a)}) for a in assets
+        ]
+    return [public_media.public_url(asset) for asset in assets]
+
+
 def post_variant(variant: Variant) -> PostVariant:
     return PostVariant(
         text=variant.full_text(),
-        media=[asset.file.path for asset in variant.media.all() if asset.file],
+        media=media_urls(variant),
         link=variant.link_with_utm(),
         first_comment=variant.first_comment,
     )
@@ -91,9 +102,15 @@ def publish_variant(variant_id: int) -> str:
         )
         variant.occurrence = Variant.objects.values_list("occurrence", flat=True).get(pk=variant_id)
     try:
+        outgoing = post_variant(variant)
+    except public_media.MediaUnreachable as exc:
+        # Our configuration, not the channel's fault: fails the post with the fix, the channel stays well.
+        _fail(variant, mine, exc.message)
+        return "failed"
+    try:
         ref = ledger.publish_once(
             channel,
-            post_variant(variant),
+            outgoing,
             variant.idempotency_key(),
             confirmed_absent=variant.confirmed_absent,
         )

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from smmdesk.accounts.models import Workspace
 from smmdesk.channels.base import Capability, PostLimits
 from smmdesk.channels.models import Channel
+from smmdesk.publishing import public_media
 from smmdesk.publishing.models import UTM_KEYS, MediaAsset, Variant
 
 MAX_HASHTAGS = 30
@@ -189,6 +190,17 @@ def clean_variant(workspace: Workspace, raw, prefix: str) -> tuple[dict | None, 
                 "max": limits.max_media,
             }
         errors.append((f"{prefix}.media", message))
+    elif values["media"] and channel.adapter_class.fetches_media and not public_media.public_base():
+        errors.append(
+            (
+                f"{prefix}.media",
+                _(
+                    "%(name)s fetches pictures from this server's public address: ask the administrator "
+                    "to set SMMDESK_PUBLIC_URL."
+                )
+                % {"name": channel.name},
+            )
+        )
     if values["link"] and not limits.supports_link:
         errors.append((f"{prefix}.link", _("%(name)s does not take links.") % {"name": channel.name}))
     if values["first_comment"].strip():

@@ -110,6 +110,7 @@ class FakeAdapter(Adapter):
     Config = FakeConfig
     capabilities = frozenset(Capability)
     limits = PostLimits(max_text=2000, max_media=10, supports_link=True, supports_first_comment=True)
+    fetches_media = False
 
     @property
     def _account(self) -> FakeAccount:
