@@ -160,7 +160,9 @@ def register_routers():
     from smmdesk.accounts.api import router as accounts_router
     from smmdesk.business.api import router as business_router
     from smmdesk.channels.api import router as channels_router
+    from smmdesk.contests.api import router as contests_router
     from smmdesk.inbox.api import router as inbox_router
+    from smmdesk.listening.api import router as listening_router
     from smmdesk.publishing.api import router as publishing_router
     from smmdesk.publishing.api_insights import router as publishing_insights_router
 
@@ -170,6 +172,8 @@ def register_routers():
     api.add_router("/", inbox_router)
     api.add_router("/", publishing_router)
     api.add_router("/", publishing_insights_router)
+    api.add_router("/", listening_router)
+    api.add_router("/", contests_router)
 
 
 register_routers()

@@ -385,14 +385,18 @@ def bench_publish(posts, workers, kill_worker):
     _run_bench(run_publish, posts, workers, kill_worker)
 
 
-def _register_nlp():
-    # The nlp commands import nothing heavy until they run, so `smmdesk --help` stays quick.
+def _register_groups():
+    # These command groups import nothing heavy until they run, so `smmdesk --help` stays quick.
+    from smmdesk.contests.cli import contests
+    from smmdesk.listening.cli import trends
     from smmdesk.nlp.cli import nlp
 
     main.add_command(nlp)
+    main.add_command(trends)
+    main.add_command(contests)
 
 
-_register_nlp()
+_register_groups()
 
 
 if __name__ == "__main__":

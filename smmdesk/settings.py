@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "smmdesk.inbox",
     "smmdesk.nlp",
     "smmdesk.publishing",
+    "smmdesk.listening",
+    "smmdesk.contests",
 ]
 
 MIDDLEWARE = [

@@ -34,6 +34,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "publishing.approve": MANAGERS,
     # Settings, deleting anyone's post, retrying failures, editing after approval.
     "publishing.manage": MANAGERS,
+    "listening.view": ALL,
+    # Marking mentions handled and sending them to the inbox: whoever answers customers.
+    "listening.handle": frozenset({Role.OWNER, Role.SMM_MANAGER, Role.AGENT}),
+    # Tracked terms, sources, dismissing trends.
+    "listening.manage": MANAGERS,
+    "contests.view": ALL,
+    # Creating, closing and drawing contests, disqualifying entries.
+    "contests.manage": MANAGERS,
 }
 
 

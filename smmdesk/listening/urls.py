@@ -1,0 +1,4 @@
+"""The listening section's pages."""
+
+app_name = "listening"
+urlpatterns: list = []
