@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.files.base import ContentFile
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count
 from django.http import FileResponse, Http404
@@ -42,7 +43,7 @@ IMAGE_TYPES = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP
 MP4_BRANDS = {b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"dash", b"M4V ",
               b"mmp4", b"MSNV", b"3gp4", b"3gp5", b"f4v "}  # fmt: skip
 ACCEPT = "image/jpeg,image/png,image/webp,image/gif,video/mp4,video/webm"
-LIBRARY_PAGE = 200
+LIBRARY_PAGE = 60
 
 
 class UploadRefused(Exception):
@@ -190,6 +191,35 @@ def store_upload(membership, upload) -> MediaAsset:
     return asset
 
 
+class AssetInUse(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def delete_asset(membership, asset: MediaAsset) -> None:
+    """Remove a file from the library. Drafts lose it; a post about to go out keeps it (the network
+    will fetch it), so the file is refused while such a post uses it. Posts already out keep their copy
+    on the network."""
+    from smmdesk.publishing.models import Post
+
+    with transaction.atomic():
+        asset = MediaAsset.objects.select_for_update().get(pk=asset.pk)
+        going_out = asset.variants.filter(
+            post__state__in=(Post.State.APPROVED, Post.State.SCHEDULED, Post.State.PUBLISHING)
+        ).exists()
+        if going_out:
+            raise AssetInUse(
+                _("%(name)s is in a post that is approved or scheduled; take it out of that post first.")
+                % {"name": asset.original_name}
+            )
+        stored = [f for f in (asset.file, asset.thumbnail) if f]
+        names = [(f.storage, f.name) for f in stored]
+        asset.delete()
+        # The rows are gone only when the transaction commits; the files follow then, never before.
+        transaction.on_commit(lambda: [storage.delete(name) for storage, name in names])
+
+
 def library(workspace):
     return (
         MediaAsset.objects.filter(workspace=workspace)
@@ -208,14 +238,16 @@ def media_url(workspace, asset: MediaAsset, which: str = "file") -> str:
 
 
 def _render_library(request, status=200, errors=()):
-    assets = list(library(request.workspace)[:LIBRARY_PAGE])
+    page = Paginator(library(request.workspace), LIBRARY_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "publishing/media.html",
         {
             "active_section": "publishing",
             "tab": "media",
-            "assets": assets,
+            "assets": page.object_list,
+            "page": page,
+            # Whoever may upload looks after the library, including taking files out of it.
             "can_upload": can(request, DRAFT),
             "accept": ACCEPT,
             "upload_errors": list(errors),
@@ -278,6 +310,18 @@ def _serve(request, asset_id: int, field: str):
     return response
 
 
+@workspace_view(VIEW, write=DRAFT)
+@require_POST
+def media_delete(request, asset_id):
+    asset = get_object_or_404(MediaAsset, pk=asset_id, workspace=request.workspace)
+    try:
+        delete_asset(request.membership, asset)
+    except AssetInUse as refused:
+        return _render_library(request, status=409, errors=[refused.message])
+    messages.success(request, _("%(name)s deleted.") % {"name": asset.original_name})
+    return redirect("publishing:media", slug=request.workspace.slug)
+
+
 @workspace_view(VIEW)
 @require_safe
 def media_file(request, asset_id):
@@ -293,6 +337,7 @@ def media_thumb(request, asset_id):
 urlpatterns = [
     path("media/", media_library, name="media"),
     path("media/upload/", media_upload, name="media_upload"),
+    path("media/<int:asset_id>/delete/", media_delete, name="media_delete"),
     path("media/<int:asset_id>/file/", media_file, name="media_file"),
     path("media/<int:asset_id>/thumb/", media_thumb, name="media_thumb"),
 ]

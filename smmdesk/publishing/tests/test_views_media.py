@@ -5,6 +5,7 @@ members of their workspace."""
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -153,3 +154,67 @@ def test_the_editor_offers_the_library_and_a_variant_reuses_it(cast, client):
         assert client.post(url("post_new"), data).status_code == 302
     assert [list(p.variants.get().media.all()) for p in Post.objects.all()] == [[asset], [asset]]
     assert "in 2 posts" in client.get(url("media")).content.decode()
+
+
+def test_who_may_write_posts_deletes_files_and_drafts_lose_them(
+    cast, client, django_capture_on_commit_callbacks
+):
+    from smmdesk.publishing.models import Post
+    from smmdesk.publishing.tests.test_views import editor_data, fake_channel
+
+    vk = fake_channel(cast.workspace, "VK", "salon-vk", "vk")
+    client.force_login(cast.users["content_manager"])
+    upload(client, picture("PNG"), picture("JPEG"))
+    mine, other = MediaAsset.objects.order_by("pk")
+    data = editor_data([vk])
+    data[f"v{vk.pk}-media"] = [str(mine.pk)]
+    assert client.post(url("post_new"), data).status_code == 302
+    paths = [mine.file.path, mine.thumbnail.path]
+    # Neither a viewer nor an agent may delete; the SMM manager may delete anyone's file.
+    for role in ("viewer", "agent"):
+        client.force_login(cast.users[role])
+        assert client.post(url("media_delete", asset_id=mine.pk)).status_code == 403
+    client.force_login(cast.users["content_manager"])
+    assert 'data-testid="media-delete"' in client.get(url("media")).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url("media_delete", asset_id=mine.pk)).status_code == 302
+    assert not MediaAsset.objects.filter(pk=mine.pk).exists()
+    assert list(Post.objects.get().variants.get().media.all()) == []
+    assert not any(os.path.exists(p) for p in paths)
+    client.force_login(cast.users["smm_manager"])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url("media_delete", asset_id=other.pk)).status_code == 302
+    assert not MediaAsset.objects.exists()
+    # Another workspace's member cannot reach the address at all.
+    client.force_login(cast.outsider)
+    assert client.post(url("media_delete", asset_id=other.pk)).status_code == 404
+
+
+def test_a_file_in_a_scheduled_post_is_kept(cast, client):
+    from smmdesk.publishing import actions
+    from smmdesk.publishing.tests.test_views import fake_channel
+
+    vk = fake_channel(cast.workspace, "VK", "salon-vk", "vk")
+    owner = member(cast, "owner")
+    asset = media.store_upload(owner, picture("PNG"))
+    post = actions.create_post(
+        owner, {"title": "Offer", "variants": [{"channel": vk.pk, "text": "20% off", "media": [asset.pk]}]}
+    )
+    actions.schedule(owner, post, "2099-03-12T10:00")
+    client.force_login(cast.users["owner"])
+    response = client.post(url("media_delete", asset_id=asset.pk))
+    assert response.status_code == 409 and "approved or scheduled" in response.content.decode()
+    assert MediaAsset.objects.filter(pk=asset.pk).exists()
+
+
+def test_the_library_is_paged(cast, client, monkeypatch):
+    monkeypatch.setattr(media, "LIBRARY_PAGE", 2)
+    owner = member(cast, "owner")
+    for i in range(5):
+        media.store_upload(owner, picture("PNG", size=(40, 40), name=f"p{i}.png"))
+    client.force_login(cast.users["viewer"])
+    first = client.get(url("media")).content.decode()
+    last = client.get(url("media") + "?page=3").content.decode()
+    assert "p4.png" in first and "p3.png" in first and "p0.png" not in first
+    assert "p0.png" in last and "p4.png" not in last and 'data-testid="media-pager"' in last
+    assert client.get(url("media") + "?page=zzz").status_code == 200
