@@ -385,6 +385,20 @@ def bench_publish(posts, workers, kill_worker):
     _run_bench(run_publish, posts, workers, kill_worker)
 
 
+@bench.command("trends")
+@click.option(
+    "--data",
+    default=None,
+    metavar="DIR",
+    help="NAB Twitter volume CSVs and labels.json (default ../shared/data/nab_tweets).",
+)
+def bench_trends(data):
+    """Run the burst detector on the NAB tweet series: windows hit, delay, false alerts per week."""
+    from smmdesk.bench.trends import run_trends
+
+    _run_bench(run_trends, data)
+
+
 def _register_groups():
     # These command groups import nothing heavy until they run, so `smmdesk --help` stays quick.
     from smmdesk.contests.cli import contests

@@ -85,7 +85,24 @@ def sample_objects(cast):
             created_by=Membership.objects.filter(workspace=workspace, role="content_manager").first(),
         )
         variant = Variant.objects.create(post=post, channel=channel, text="Стрижка -20%")
+        from smmdesk.listening.models import Mention, Source, TrackedTerm, Trend
+
+        mention = Mention.objects.create(
+            workspace=workspace,
+            channel=channel,
+            external_id="m-1",
+            text="Локон #стрижка",
+            published_at=timezone.now(),
+        )
+        trend = Trend.objects.create(
+            workspace=workspace, kind="hashtag", key="#стрижка", score=5.0, started_at=timezone.now()
+        )
+        trend.examples.add(mention)
         return {
+            "term": TrackedTerm.objects.create(workspace=workspace, kind="brand", phrase="Локон").pk,
+            "source": Source.objects.create(workspace=workspace, channel=channel, kind="search").pk,
+            "mention": mention.pk,
+            "trend": trend.pk,
             "post": post.pk,
             "variant": variant.pk,
             "conversation": conversation.pk,
@@ -139,7 +156,10 @@ def pk_kind(name):
 
 
 # Route kwargs named after the object they name.
-NAMED_IDS = ("conversation", "message", "policy", "rule", "reply", "handoff", "post", "variant", "asset")
+NAMED_IDS = (
+    *("conversation", "message", "policy", "rule", "reply", "handoff", "post", "variant", "asset"),
+    *("term", "source", "mention", "trend"),
+)
 
 
 def build(route, name, slug, objects):

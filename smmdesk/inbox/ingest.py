@@ -9,8 +9,10 @@ changes nothing.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -128,8 +130,34 @@ class Batch:
         }
 
 
+# Listening's hook (set by the listening app): it hears a channel's comments, mentions and listening-only
+# posts after their batch commits, whether or not they were new to the inbox.
+_listener: Callable[[int, list[InboundEvent]], None] | None = None
+HEARD_KINDS = (Kind.COMMENT, Kind.MENTION)
+
+
+def set_listener(listener: Callable[[int, list[InboundEvent]], None] | None) -> None:
+    global _listener
+    _listener = listener
+
+
+def listening_only(event: InboundEvent) -> bool:
+    """A public post the bot only overhears (a channel it is in): for listening, not the inbox."""
+    return isinstance(event.raw, dict) and bool(event.raw.get("listening_only"))
+
+
 def ingest(channel: Channel, events: list[InboundEvent], *, now: datetime | None = None) -> IngestResult:
     """Take events from one channel into the inbox; safe to call again with the same events."""
+    result = _ingest_batch(channel, [e for e in events if not listening_only(e)], now)
+    heard = [e for e in events if e.kind in HEARD_KINDS or listening_only(e)]
+    if heard and _listener is not None:
+        transaction.on_commit(partial(_listener, channel.pk, heard), robust=True)
+    return result
+
+
+def _ingest_batch(channel: Channel, events: list[InboundEvent], now: datetime | None) -> IngestResult:
+    if not events:
+        return IngestResult()
     try:
         with transaction.atomic(), sla.batch():
             return _ingest(channel, events, now or timezone.now())

@@ -124,6 +124,8 @@ class Mention(models.Model):
     author_name = models.CharField(max_length=200, blank=True)
     author_handle = models.CharField(max_length=200, blank=True)
     author_url = models.URLField(max_length=1000, blank=True)
+    # The network's id of the author: a mention sent to the inbox becomes that person's conversation.
+    author_external_id = models.CharField(max_length=200, blank=True)
     text = models.TextField()
     language = models.CharField(max_length=10, blank=True)
     sentiment = models.CharField(max_length=10, choices=Sentiment.choices, blank=True)
@@ -132,6 +134,9 @@ class Mention(models.Model):
     # Views, followers or reach, where the network tells it.
     reach = models.PositiveIntegerField(null=True, blank=True)
     hashtags = models.JSONField(default=list, blank=True)
+    # The text's content lemmas and pairs of them ("стрижка", "свадебный стрижка"), stop words left out:
+    # what trend detection counts as emerging phrases, worked out once when the mention is stored.
+    phrases = models.JSONField(default=list, blank=True)
     terms = models.ManyToManyField(TrackedTerm, blank=True, related_name="mentions")
     published_at = models.DateTimeField()
     fetched_at = models.DateTimeField(default=timezone.now)

@@ -17,9 +17,10 @@ from datetime import UTC, datetime
 
 from smmdesk.channels.base import Entry, InboundEvent
 
-# The update types the inbox takes; the rest (channel_post: our own posts, my_chat_member,
-# callback_query, ...) are left out of getUpdates and setWebhook so Telegram does not even send them.
-ALLOWED_UPDATES = ["message", "edited_message"]
+# The update types asked for; the rest (edited_channel_post, my_chat_member, callback_query, ...) are left
+# out of getUpdates and setWebhook so Telegram does not even send them. channel_post: posts of the channels
+# the bot is in, for listening (never the inbox); our own channel's posts among them are dropped.
+ALLOWED_UPDATES = ["message", "edited_message", "channel_post"]
 
 # Content a customer sends besides text, kept as metadata only (files are not downloaded).
 MEDIA_FIELDS = {
@@ -149,14 +150,45 @@ def is_channel(chat: dict | None, configured: str | None) -> bool:
     return str(chat.get("id")) == configured
 
 
+def channel_post_event(post: dict, update: dict, channel: str | None) -> InboundEvent | None:
+    """A post of a public channel the bot is in, as a mention only listening hears (raw "listening_only":
+    the inbox leaves it out): the channel is the author, and the post's t.me link is kept when the channel
+    has a username. Our own channel's posts are the echo of publishing and are left out."""
+    chat = post["chat"]
+    if chat["type"] != "channel" or is_channel(chat, channel):
+        return None
+    text = post.get("text") or post.get("caption") or ""
+    if not text.strip():
+        return None
+    username = chat.get("username") or ""
+    ref = message_ref(chat["id"], post["message_id"])
+    url = f"https://t.me/{username}/{post['message_id']}" if username else ""
+    return InboundEvent(
+        external_id=ref,
+        kind="mention",
+        author_id=str(chat["id"]),
+        author_name=chat.get("title") or username or str(chat["id"]),
+        author_handle=username,
+        author_url=f"https://t.me/{username}" if username else "",
+        text=text,
+        created_at=_when(post["date"]),
+        thread_id=ref,
+        attachments=_attachments(post),
+        raw={**update, "listening_only": True, "url": url},
+    )
+
+
 def parse_update(update: dict, channel: str | None = None) -> InboundEvent | None:
     """One Update as an inbox event, or None for what is not a customer's message.
 
     Left out: service messages (members joining, pinned messages, new titles), the discussion group's
     automatic copies of our channel posts, messages sent as our channel or as the group itself (its
-    anonymous admins: staff), and update types other than message and edited_message.
+    anonymous admins: staff), and update types other than message, edited_message and channel_post.
+    A channel_post of another channel is a listening-only mention (channel_post_event).
     Raises KeyError, TypeError or ValueError on an update that does not have the documented shape.
     """
+    if isinstance(update.get("channel_post"), dict):
+        return channel_post_event(update["channel_post"], update, channel)
     edited = "message" not in update and "edited_message" in update
     message = update.get("edited_message") if edited else update.get("message")
     if not isinstance(message, dict):

@@ -24,6 +24,7 @@ from smmdesk.channels.base import (
     AccountInfo,
     Adapter,
     AdapterError,
+    Capability,
     Entry,
     ExternalRef,
     InboundEvent,
@@ -34,7 +35,7 @@ from smmdesk.channels.base import (
     SignatureError,
     WebhookAnswer,
 )
-from smmdesk.channels.vk import events
+from smmdesk.channels.vk import events, search
 from smmdesk.channels.vk.api import VKApi, classify
 from smmdesk.channels.vk.config import VKConfig
 from smmdesk.channels.vk.contest import EntryCollector
@@ -53,7 +54,8 @@ class VKAdapter(Adapter):
     kind = "vk"
     label = _("VK")
     Config = VKConfig
-    capabilities = SOCIAL
+    # SEARCH: newsfeed.search over public walls, which needs the admin user token.
+    capabilities = SOCIAL | {Capability.SEARCH}
     # Text: the length VK's post editor accepts; media: at most 10 photos or videos per post (wall.post).
     limits = PostLimits(max_text=16384, max_media=10, supports_link=True, supports_first_comment=True)
     # VK drops a wall.post repeated with the same guid.
@@ -410,6 +412,37 @@ class VKAdapter(Adapter):
         collector.likes()
         collector.membership(self.group_id)
         return collector.result(exclude=-self.group_id)
+
+    # --- listening -------------------------------------------------------------------------------------
+
+    def search(self, query: str, since: datetime | None) -> list[InboundEvent]:
+        """Public posts with `query` since `since`, newest first, a few pages at most."""
+        if not self.api.has("user"):
+            raise AdapterError(
+                "vk newsfeed.search: VK searches posts only with a user access token, not with a "
+                "community token; add the admin user token in the channel settings",
+                permanent=True,
+            )
+        found: list[InboundEvent] = []
+        start_from = None
+        for _page in range(search.MAX_PAGES):
+            answer = self.api.call(search.METHOD, "user", **search.params(query, since, start_from))
+            if not isinstance(answer, dict):
+                raise AdapterError("vk newsfeed.search: unexpected answer")
+            try:
+                page = search.page_events(answer, self.group_id)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise AdapterError(f"vk newsfeed.search: malformed post: {exc!r}", permanent=True)
+            found += [e for e in page if since is None or e.created_at >= since]
+            start_from = answer.get("next_from")
+            if not start_from or not answer.get("items"):
+                break
+        if any(not e.author_name for e in found):
+            # Authors the answer did not describe; a name that stays unknown shows as the handle.
+            found = self._named(found)
+        for event in found:
+            event.author_name = event.author_name or event.author_handle
+        return found
 
 
 def _secret(value: SecretStr | None) -> str | None:

@@ -107,7 +107,7 @@ def test_poll_reads_from_the_cursor_and_returns_the_next_offset(bot, adapter):
     assert "offset" not in calls[0]
     assert [c.get("offset") for c in calls[1:]] == [500301, 500401]
     assert all(c["timeout"] == 0 and c["limit"] == 100 for c in calls)
-    assert all(c["allowed_updates"] == ["message", "edited_message"] for c in calls)
+    assert all(c["allowed_updates"] == ["message", "edited_message", "channel_post"] for c in calls)
 
 
 def test_poll_skips_an_update_it_cannot_read_and_carries_on(bot, adapter):
@@ -137,7 +137,7 @@ def test_register_webhook_passes_the_secret_and_the_update_types(bot, adapter, m
         {
             "url": "https://smm.example/hooks/7/",
             "secret_token": SECRET,
-            "allowed_updates": ["message", "edited_message"],
+            "allowed_updates": ["message", "edited_message", "channel_post"],
         }
     ]
     with pytest.raises(AdapterError, match="secret"):

@@ -217,7 +217,7 @@ def test_no_key_in_errors_or_logs(vk, make_adapter, caplog, no_backoff):
 
 def test_registry_lists_vk_and_its_form_builds():
     [info] = [k for k in channel_actions.describe_kinds() if k.kind == "vk"]
-    assert set(info.capabilities) == {"inbox", "reply", "publish", "moderate", "metrics", "entries"}
+    assert set(info.capabilities) == {"inbox", "reply", "publish", "moderate", "metrics", "entries", "search"}
     assert info.limits.max_media == 10
     form = build_form_class(VKAdapter)
     assert {"group_id", "access_token", "secret_key", "user_token", "service_token", "api_url"} <= set(
