@@ -85,7 +85,21 @@ def sample_objects(cast):
             created_by=Membership.objects.filter(workspace=workspace, role="content_manager").first(),
         )
         variant = Variant.objects.create(post=post, channel=channel, text="Стрижка -20%")
+        from smmdesk.contests.models import Contest, Entrant
+
+        contest = Contest.objects.create(
+            workspace=workspace,
+            title="Giveaway",
+            channel=channel,
+            post_external_id="post-1",
+            opens_at=timezone.now(),
+            closes_at=timezone.now() + timedelta(days=7),
+            proof_token=f"proof-{workspace.slug}",
+        )
+        entrant = Entrant.objects.create(contest=contest, author_id="id1", kinds=["comment"])
         return {
+            "contest": contest.pk,
+            "entrant": entrant.pk,
             "post": post.pk,
             "variant": variant.pk,
             "conversation": conversation.pk,
@@ -139,7 +153,10 @@ def pk_kind(name):
 
 
 # Route kwargs named after the object they name.
-NAMED_IDS = ("conversation", "message", "policy", "rule", "reply", "handoff", "post", "variant", "asset")
+NAMED_IDS = (
+    *("conversation", "message", "policy", "rule", "reply", "handoff", "post", "variant", "asset"),
+    *("contest", "entrant"),
+)
 
 
 def build(route, name, slug, objects):

@@ -36,4 +36,8 @@ SECTIONS = [
     ),
 ]
 # Sections with a working app register their URL name here as they land.
-BUILT: dict[str, str] = {"inbox": "inbox:list", "publishing": "publishing:calendar"}
+BUILT: dict[str, str] = {
+    "inbox": "inbox:list",
+    "publishing": "publishing:calendar",
+    "contests": "contests:list",
+}
