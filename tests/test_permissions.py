@@ -98,11 +98,25 @@ def sample_objects(cast):
             workspace=workspace, kind="hashtag", key="#стрижка", score=5.0, started_at=timezone.now()
         )
         trend.examples.add(mention)
+        from smmdesk.contests.models import Contest, Entrant
+
+        contest = Contest.objects.create(
+            workspace=workspace,
+            title="Giveaway",
+            channel=channel,
+            post_external_id="post-1",
+            opens_at=timezone.now(),
+            closes_at=timezone.now() + timedelta(days=7),
+            proof_token=f"proof-{workspace.slug}",
+        )
+        entrant = Entrant.objects.create(contest=contest, author_id="id1", kinds=["comment"])
         return {
             "term": TrackedTerm.objects.create(workspace=workspace, kind="brand", phrase="Локон").pk,
             "source": Source.objects.create(workspace=workspace, channel=channel, kind="search").pk,
             "mention": mention.pk,
             "trend": trend.pk,
+            "contest": contest.pk,
+            "entrant": entrant.pk,
             "post": post.pk,
             "variant": variant.pk,
             "conversation": conversation.pk,
@@ -159,6 +173,7 @@ def pk_kind(name):
 NAMED_IDS = (
     *("conversation", "message", "policy", "rule", "reply", "handoff", "post", "variant", "asset"),
     *("term", "source", "mention", "trend"),
+    *("contest", "entrant"),
 )
 
 

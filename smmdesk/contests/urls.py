@@ -1,6 +1,8 @@
 """The contests section's pages, and the public proof pages (no login)."""
 
+from smmdesk.contests import public_views, views
+
 app_name = "contests"
-urlpatterns: list = []
+urlpatterns = views.urlpatterns
 # Included at the site's root: the proof of a draw is for anyone.
-public_urlpatterns: list = []
+public_urlpatterns = public_views.public_urlpatterns

@@ -206,6 +206,7 @@ def load_workspace(spec: dict) -> tuple[Workspace, dict[str, User]]:
 def load() -> list[str]:
     """Create or complete the demo; returns the lines to print (the logins)."""
     from smmdesk.channels import actions as channel_actions
+    from smmdesk.contests import demo as demo_contests
     from smmdesk.core import demo_inbox
     from smmdesk.listening import demo as demo_listening
 
@@ -216,6 +217,7 @@ def load() -> list[str]:
             channel_actions.check_channel(channel.pk)
         demo_inbox.load(workspace)
         demo_listening.load(workspace)
+        demo_contests.load(workspace)
         lines.append(f"  {workspace.name} (/w/{workspace.slug}/)")
         lines += [f"    {role:<16} {user.email}" for role, user in users.items()]
     lines.append(f"  both workspaces   {AGENCY_EMAIL} (smm_manager; shows the workspace switcher)")

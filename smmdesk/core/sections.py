@@ -40,4 +40,5 @@ BUILT: dict[str, str] = {
     "inbox": "inbox:list",
     "publishing": "publishing:calendar",
     "listening": "listening:stream",
+    "contests": "contests:list",
 }
