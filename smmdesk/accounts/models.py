@@ -124,6 +124,9 @@ class AuditEvent(models.Model):
         API_TOKEN_CREATED = "api_token_created", _("API token created")
         API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
         COMMENT_MODERATED = "comment_moderated", _("Comment moderated")
+        POST_DELETED = "post_deleted", _("Post deleted")
+        CONTEST_ENTRY_DISQUALIFIED = "contest_entry_disqualified", _("Contest entrant disqualified")
+        CONTEST_ENTRY_REINSTATED = "contest_entry_reinstated", _("Contest entrant reinstated")
 
     workspace = models.ForeignKey(
         Workspace, null=True, blank=True, on_delete=models.CASCADE, related_name="+"

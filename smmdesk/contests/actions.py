@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from smmdesk.accounts import actions as account_actions
-from smmdesk.accounts.models import Membership
+from smmdesk.accounts.models import AuditEvent, Membership
 from smmdesk.accounts.roles import allowed
 from smmdesk.contests import draw, entries, listing, proof
 from smmdesk.contests.inputs import ContestError, NotAllowed, WrongState, check_editable, clean
@@ -333,7 +333,9 @@ def _set_disqualified(membership: Membership, entrant: Entrant, reason: str, req
         action = "disqualified" if reason else "reinstated"
         record(contest, action, membership, entrant=entrant.author_id, reason=reason)
         account_actions.audit(
-            f"contest_entry_{action}",
+            AuditEvent.Action.CONTEST_ENTRY_DISQUALIFIED
+            if reason
+            else AuditEvent.Action.CONTEST_ENTRY_REINSTATED,
             actor=membership.user,
             workspace=contest.workspace,
             request=request,

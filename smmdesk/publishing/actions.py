@@ -13,7 +13,6 @@ Post data (create_post / update_post; a key left out is left unchanged on update
 
 from __future__ import annotations
 
-import logging
 import secrets
 from datetime import date, datetime, timedelta
 
@@ -22,7 +21,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from smmdesk.accounts.models import Membership, Workspace
+from smmdesk.accounts import actions as account_actions
+from smmdesk.accounts.models import AuditEvent, Membership, Workspace
 from smmdesk.channels.models import PublishRecord
 from smmdesk.publishing import publisher, scheduling, validation, workflow
 from smmdesk.publishing.models import Campaign, Post, PublishingSettings, Variant
@@ -31,7 +31,6 @@ from smmdesk.publishing.workflow import InvalidInput, NotAllowed, PublishingErro
 
 __all__ = ["InvalidInput", "NotAllowed", "PublishingError", "limits_for", "text_length"]
 
-logger = logging.getLogger(__name__)
 
 State = Post.State
 VState = Variant.State
@@ -430,12 +429,15 @@ def delete_post(membership: Membership, post: Post) -> None:
     with transaction.atomic():
         post = _locked(post, membership)
         require(workflow.can_delete(membership, post), _("You may not delete this post."))
-        logger.info(
-            "post %s (%s) in workspace %s deleted by member %s",
-            post.pk,
-            post.state,
-            post.workspace_id,
-            membership.pk,
+        # The post's own history goes with it, so the deletion is kept in the workspace's audit log.
+        account_actions.audit(
+            AuditEvent.Action.POST_DELETED,
+            actor=membership.user,
+            workspace=post.workspace,
+            post=post.pk,
+            title=post.title[:200],
+            state=post.state,
+            published=[v.url or v.external_id for v in post.variants.all() if v.external_id],
         )
         post.delete()
 

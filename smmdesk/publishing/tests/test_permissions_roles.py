@@ -3,7 +3,7 @@ retry, change the settings; and nobody from another workspace."""
 
 import pytest
 
-from smmdesk.accounts.models import Membership
+from smmdesk.accounts.models import AuditEvent, Membership
 from smmdesk.publishing import actions
 from smmdesk.publishing.models import Post, Variant
 from smmdesk.publishing.tests.core_fixtures import *  # noqa: F403
@@ -89,10 +89,19 @@ def test_a_content_manager_deletes_own_posts_only_before_publishing(clock, queue
         actions.delete_post(members["content_manager"], theirs)
     published = make_post()
     Post.objects.filter(pk=published.pk).update(state=Post.State.PUBLISHED)
-    published.variants.update(state=Variant.State.PUBLISHED)
+    published.variants.update(
+        state=Variant.State.PUBLISHED, external_id="wall-1", url="https://vk.com/wall-1_1"
+    )
     with pytest.raises(actions.NotAllowed):
         actions.delete_post(members["content_manager"], published)
     actions.delete_post(members["owner"], published)
+    # The post and its history are gone; the workspace's audit log keeps who deleted what.
+    logged = AuditEvent.objects.filter(action=AuditEvent.Action.POST_DELETED).order_by("pk")
+    assert [(e.actor, e.detail["post"]) for e in logged] == [
+        (members["content_manager"].user, own.pk),
+        (members["owner"].user, published.pk),
+    ]
+    assert logged.last().detail["published"] == ["https://vk.com/wall-1_1", "https://vk.com/wall-1_1"]
 
 
 def test_nobody_deletes_or_edits_a_post_being_published(scheduled, members):
