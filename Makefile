@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint format install install-test browser bench messages clean
+.PHONY: run test lint format install install-test browser pdf-libs bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,15 +21,22 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed pdf-libs
 
-install-test: $(VENV)/.installed-test browser
+install-test: $(VENV)/.installed-test browser pdf-libs
 
 # Browser tests drive Debian's chromium; Playwright's own browser download cannot work offline.
 browser:
 	@command -v chromium >/dev/null 2>&1 && command -v xgettext >/dev/null 2>&1 || { \
 	  echo "installing chromium and gettext (Debian packages) for the browser and i18n tests"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext >/dev/null; }
+
+# The weekly report's PDF (WeasyPrint) needs Pango, and a font with Cyrillic and Slovak letters.
+pdf-libs:
+	@{ ldconfig -p | grep -q 'libpangoft2-1.0' && fc-list 2>/dev/null | grep -qi dejavu; } || { \
+	  echo "installing Pango and DejaVu fonts (Debian packages) for PDF reports"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fontconfig >/dev/null; }
 
 run: install
 	$(BIN)/smmdesk migrate

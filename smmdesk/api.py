@@ -158,6 +158,7 @@ def unauthorized(request, exc):
 
 def register_routers():
     from smmdesk.accounts.api import router as accounts_router
+    from smmdesk.audience.api import router as audience_router
     from smmdesk.business.api import router as business_router
     from smmdesk.channels.api import router as channels_router
     from smmdesk.contests.api import router as contests_router
@@ -174,6 +175,7 @@ def register_routers():
     api.add_router("/", publishing_insights_router)
     api.add_router("/", listening_router)
     api.add_router("/", contests_router)
+    api.add_router("/", audience_router)
 
 
 register_routers()

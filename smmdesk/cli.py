@@ -401,6 +401,7 @@ def bench_trends(data):
 
 def _register_groups():
     # These command groups import nothing heavy until they run, so `smmdesk --help` stays quick.
+    from smmdesk.audience.cli import audience
     from smmdesk.contests.cli import contests
     from smmdesk.listening.cli import trends
     from smmdesk.nlp.cli import nlp
@@ -408,6 +409,7 @@ def _register_groups():
     main.add_command(nlp)
     main.add_command(trends)
     main.add_command(contests)
+    main.add_command(audience)
 
 
 _register_groups()

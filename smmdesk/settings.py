@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "smmdesk.publishing",
     "smmdesk.listening",
     "smmdesk.contests",
+    "smmdesk.audience",
 ]
 
 MIDDLEWARE = [

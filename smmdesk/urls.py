@@ -19,6 +19,7 @@ urlpatterns = [
     path("w/<slug:slug>/publishing/", include("smmdesk.publishing.urls")),
     path("w/<slug:slug>/listening/", include("smmdesk.listening.urls")),
     path("w/<slug:slug>/contests/", include("smmdesk.contests.urls")),
+    path("w/<slug:slug>/audience/", include("smmdesk.audience.urls")),
     path("w/<slug:slug>/", include("smmdesk.nlp.urls")),
     path("hooks/", include("smmdesk.inbox.webhook_views")),
     # The calendar feed's secret address carries no workspace, only its token.

@@ -42,6 +42,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "contests.view": ALL,
     # Creating, closing and drawing contests, disqualifying entries.
     "contests.manage": MANAGERS,
+    # Orders hold the clients' gender and age: the people who plan posts and ads, not agents or viewers.
+    "audience.view": frozenset({Role.OWNER, Role.SMM_MANAGER, Role.CONTENT_MANAGER}),
+    # Importing and typing in orders, mapping service names, saving segments.
+    "audience.manage": MANAGERS,
 }
 
 

@@ -1,0 +1,4 @@
+"""The audience section's pages."""
+
+app_name = "audience"
+urlpatterns: list = []
