@@ -399,6 +399,15 @@ def bench_trends(data):
     _run_bench(run_trends, data)
 
 
+@bench.command("import")
+@click.option("--rows", type=click.IntRange(min=1), default=100_000, show_default=True)
+def bench_import(rows):
+    """Import N orders of the demo hairdresser from a CSV (checked, written in one transaction)."""
+    from smmdesk.bench.importing import run_import
+
+    _run_bench(run_import, rows)
+
+
 def _register_groups():
     # These command groups import nothing heavy until they run, so `smmdesk --help` stays quick.
     from smmdesk.audience.cli import audience

@@ -110,6 +110,16 @@ def sample_objects(cast):
             proof_token=f"proof-{workspace.slug}",
         )
         entrant = Entrant.objects.create(contest=contest, author_id="id1", kinds=["comment"])
+        from smmdesk.audience.models import ImportJob, Order, Segment
+
+        # A finished import: its pages and errors can be read, and it cannot be run again.
+        job = ImportJob.objects.create(
+            workspace=workspace,
+            file_name="orders.csv",
+            file_format="csv",
+            status="done",
+            headers=["order_id"],
+        )
         return {
             "term": TrackedTerm.objects.create(workspace=workspace, kind="brand", phrase="Локон").pk,
             "source": Source.objects.create(workspace=workspace, channel=channel, kind="search").pk,
@@ -117,6 +127,11 @@ def sample_objects(cast):
             "trend": trend.pk,
             "contest": contest.pk,
             "entrant": entrant.pk,
+            "order": Order.objects.create(
+                workspace=workspace, order_id="A-1", date=date(2026, 3, 14), service_name="Стрижка"
+            ).pk,
+            "job": job.pk,
+            "segment": Segment.objects.create(workspace=workspace, name="Невесты").pk,
             "post": post.pk,
             "variant": variant.pk,
             "conversation": conversation.pk,
@@ -174,6 +189,7 @@ NAMED_IDS = (
     *("conversation", "message", "policy", "rule", "reply", "handoff", "post", "variant", "asset"),
     *("term", "source", "mention", "trend"),
     *("contest", "entrant"),
+    *("order", "job", "segment"),
 )
 
 

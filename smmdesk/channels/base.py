@@ -233,3 +233,8 @@ class Adapter:
 
     def search(self, query: str, since: datetime | None) -> list[InboundEvent]:
         self._unsupported(Capability.SEARCH)
+
+    def followers(self) -> int | None:
+        """How many people follow the account now (a group's members, a channel's subscribers), or None
+        when the network does not tell. One cheap call: the daily follower count asks every channel."""
+        return None

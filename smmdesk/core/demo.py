@@ -205,6 +205,8 @@ def load_workspace(spec: dict) -> tuple[Workspace, dict[str, User]]:
 
 def load() -> list[str]:
     """Create or complete the demo; returns the lines to print (the logins)."""
+    from smmdesk.audience import demo as demo_audience
+    from smmdesk.audience import followers
     from smmdesk.channels import actions as channel_actions
     from smmdesk.contests import demo as demo_contests
     from smmdesk.core import demo_inbox
@@ -218,6 +220,8 @@ def load() -> list[str]:
         demo_inbox.load(workspace)
         demo_listening.load(workspace)
         demo_contests.load(workspace)
+        demo_audience.load(workspace)
+        followers.load_demo(workspace)
         lines.append(f"  {workspace.name} (/w/{workspace.slug}/)")
         lines += [f"    {role:<16} {user.email}" for role, user in users.items()]
     lines.append(f"  both workspaces   {AGENCY_EMAIL} (smm_manager; shows the workspace switcher)")

@@ -41,4 +41,5 @@ BUILT: dict[str, str] = {
     "publishing": "publishing:calendar",
     "listening": "listening:stream",
     "contests": "contests:list",
+    "audience": "audience:report",
 }

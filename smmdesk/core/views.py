@@ -6,6 +6,7 @@ from django.views.decorators.http import require_POST
 from smmdesk.accounts import actions as account_actions
 from smmdesk.accounts.access import public_view, user_view, workspace_view
 from smmdesk.core import actions
+from smmdesk.core import dashboard as dashboard_blocks
 from smmdesk.core.sections import SECTIONS
 from smmdesk.lib import health
 
@@ -21,7 +22,10 @@ def home(request):
 @workspace_view("workspace.view")
 def dashboard(request):
     context = actions.dashboard(request.workspace, request.membership)
-    return render(request, "core/dashboard.html", {**context, "active_section": "dashboard"})
+    blocks = dashboard_blocks.gather(request.workspace, request.membership)
+    return render(
+        request, "core/dashboard.html", {**context, "blocks": blocks, "active_section": "dashboard"}
+    )
 
 
 @workspace_view("workspace.view")

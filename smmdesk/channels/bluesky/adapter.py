@@ -411,6 +411,11 @@ class BlueskyAdapter(Adapter):
             for did, entry in found.items()
         ]
 
+    def followers(self) -> int | None:
+        profile = self.xrpc.call("GET", "app.bsky.actor.getProfile", params={"actor": self.xrpc.did})
+        count = profile.get("followersCount") if isinstance(profile, dict) else None
+        return count if type(count) is int and count >= 0 else None
+
     def search(self, query: str, since: datetime | None) -> list[InboundEvent]:
         params = {"q": query, "sort": "latest", "limit": PAGE}
         if since:

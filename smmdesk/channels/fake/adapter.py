@@ -48,6 +48,8 @@ class FakeAccount:
     revoked: bool = False
     # When set, check() fails with this message, as a real network's error would (tests put secrets in it).
     check_error: str | None = None
+    # Followers of the account, set by tests and the demo; None: the network does not tell.
+    followers: int | None = 0
 
 
 class FakeNetwork:
@@ -216,6 +218,9 @@ class FakeAdapter(Adapter):
 
     def entries(self, ref: ExternalRef) -> list[Entry]:
         return list(self._account.entries.get(ref.external_id, []))
+
+    def followers(self) -> int | None:
+        return self._account.followers
 
     def search(self, query: str, since: datetime | None) -> list[InboundEvent]:
         needle = query.casefold()

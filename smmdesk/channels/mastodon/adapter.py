@@ -375,6 +375,12 @@ class MastodonAdapter(Adapter):
             for account_id, entry in found.items()
         ]
 
+    def followers(self) -> int | None:
+        # Asked fresh each time: the account remembered by _me() keeps no counters.
+        me = self.api.json("GET", "/api/v1/accounts/verify_credentials", what="verify_credentials")
+        count = me.get("followers_count") if isinstance(me, dict) else None
+        return count if type(count) is int and count >= 0 else None
+
     def search(self, query: str, since: datetime | None) -> list[InboundEvent]:
         """A single #tag reads the tag's public timeline (every server it federates with); anything else
         is a full-text search, which Mastodon answers only where the server indexes posts."""

@@ -456,3 +456,10 @@ class TelegramAdapter(Adapter):
         bot = _bot_id(self.config.bot_token.get_secret_value())
         chat, _ids = self._split(ref)
         return updates.comment_entries(ref.external_id, comments, exclude={bot, chat})
+
+    def followers(self) -> int | None:
+        """The subscribers of the channel for posts; a bot that only answers messages has none to count."""
+        if not self.config.channel_chat_id:
+            return None
+        count = self._call("getChatMemberCount", {"chat_id": self.config.channel_chat_id})
+        return count if type(count) is int and count >= 0 else None

@@ -413,6 +413,14 @@ class VKAdapter(Adapter):
         collector.membership(self.group_id)
         return collector.result(exclude=-self.group_id)
 
+    def followers(self) -> int | None:
+        # The community key may read its own community; members_count comes only when asked for, and VK
+        # leaves it out where the community hides its members.
+        answer = self.api.call("groups.getById", group_id=self.group_id, fields="members_count")
+        ours = [g for g in _groups(answer) if str(g.get("id")) == str(self.group_id)]
+        count = ours[0].get("members_count") if ours else None
+        return count if type(count) is int and count >= 0 else None
+
     # --- listening -------------------------------------------------------------------------------------
 
     def search(self, query: str, since: datetime | None) -> list[InboundEvent]:

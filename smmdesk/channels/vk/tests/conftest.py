@@ -78,6 +78,7 @@ class FakeVK:
         self.blocked: set[int] = set()
         self.admin = 1
         self.members = {5551001, 5551003}
+        self.members_count: int | None = 1342
         self.updates: list[dict] = []
         self.lp_key = "lp-key-1"
         self.lp_failures: list[dict] = []
@@ -125,6 +126,10 @@ class FakeVK:
             return {"groups": [{"id": i, "name": f"Community {i}", "screen_name": f"club{i}"} for i in ids]}
         if kind == "user":
             group = {**group, "is_admin": self.admin, "admin_level": 3 if self.admin else 0}
+        # VK adds a field only when `fields` asks for it, and members_count not at all for a community
+        # that hides its members (members_count None here).
+        if "members_count" in form.get("fields", "").split(",") and self.members_count is not None:
+            group = {**group, "members_count": self.members_count}
         return {"groups": [group], "profiles": []}
 
     def m_users_get(self, form, kind):
