@@ -163,9 +163,11 @@ def register_routers():
     from smmdesk.channels.api import router as channels_router
     from smmdesk.contests.api import router as contests_router
     from smmdesk.inbox.api import router as inbox_router
+    from smmdesk.keywords.api import router as keywords_router
     from smmdesk.listening.api import router as listening_router
     from smmdesk.publishing.api import router as publishing_router
     from smmdesk.publishing.api_insights import router as publishing_insights_router
+    from smmdesk.sites.api import router as sites_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", business_router)
@@ -176,6 +178,8 @@ def register_routers():
     api.add_router("/", listening_router)
     api.add_router("/", contests_router)
     api.add_router("/", audience_router)
+    api.add_router("/", keywords_router)
+    api.add_router("/", sites_router)
 
 
 register_routers()

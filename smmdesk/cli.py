@@ -412,6 +412,7 @@ def _register_groups():
     # These command groups import nothing heavy until they run, so `smmdesk --help` stays quick.
     from smmdesk.audience.cli import audience
     from smmdesk.contests.cli import contests
+    from smmdesk.keywords.cli import keywords
     from smmdesk.listening.cli import trends
     from smmdesk.nlp.cli import nlp
 
@@ -419,6 +420,7 @@ def _register_groups():
     main.add_command(trends)
     main.add_command(contests)
     main.add_command(audience)
+    main.add_command(keywords)
 
 
 _register_groups()

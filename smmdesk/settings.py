@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "smmdesk.listening",
     "smmdesk.contests",
     "smmdesk.audience",
+    "smmdesk.keywords",
+    "smmdesk.sites",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,10 @@ urlpatterns = [
     path("w/<slug:slug>/listening/", include("smmdesk.listening.urls")),
     path("w/<slug:slug>/contests/", include("smmdesk.contests.urls")),
     path("w/<slug:slug>/audience/", include("smmdesk.audience.urls")),
+    path("w/<slug:slug>/keywords/", include("smmdesk.keywords.urls")),
+    path("w/<slug:slug>/sites/", include("smmdesk.sites.urls")),
+    # The published landing pages, their sitemap and robots.txt: public, no login.
+    path("site/<slug:slug>/", include("smmdesk.sites.public_urls")),
     path("w/<slug:slug>/", include("smmdesk.nlp.urls")),
     path("hooks/", include("smmdesk.inbox.webhook_views")),
     # The calendar feed's secret address carries no workspace, only its token.

@@ -46,6 +46,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audience.view": frozenset({Role.OWNER, Role.SMM_MANAGER, Role.CONTENT_MANAGER}),
     # Importing and typing in orders, mapping service names, saving segments.
     "audience.manage": MANAGERS,
+    "keywords.view": frozenset({Role.OWNER, Role.SMM_MANAGER, Role.CONTENT_MANAGER}),
+    # Generating, importing volumes, editing clusters and negative keywords.
+    "keywords.manage": MANAGERS,
+    "sites.view": frozenset({Role.OWNER, Role.SMM_MANAGER, Role.CONTENT_MANAGER}),
+    # Writing page copy: the content manager's job.
+    "sites.edit": frozenset({Role.OWNER, Role.SMM_MANAGER, Role.CONTENT_MANAGER}),
+    # Publishing pages, exporting the site, importing positions and visits.
+    "sites.manage": MANAGERS,
 }
 
 

@@ -1,0 +1,4 @@
+"""The keywords section's pages."""
+
+app_name = "keywords"
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The published landing pages, sitemap.xml and robots.txt at /site/<workspace>/ (no login)."""
+
+urlpatterns: list = []
