@@ -408,6 +408,15 @@ def bench_import(rows):
     _run_bench(run_import, rows)
 
 
+@bench.command("keywords")
+@click.option("--candidates", type=click.IntRange(min=1), default=1_000_000, show_default=True)
+def bench_keywords(candidates):
+    """Generate N candidate queries from a big made-up profile, dedup them by lemma set and cluster them."""
+    from smmdesk.bench.keywords import run_keywords
+
+    _run_bench(run_keywords, candidates)
+
+
 def _register_groups():
     # These command groups import nothing heavy until they run, so `smmdesk --help` stays quick.
     from smmdesk.audience.cli import audience

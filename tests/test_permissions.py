@@ -120,7 +120,37 @@ def sample_objects(cast):
             status="done",
             headers=["order_id"],
         )
+        from smmdesk.keywords.models import Cluster, Keyword, Landmark, NegativeKeyword
+        from smmdesk.sites.models import Page
+
+        cluster = Cluster.objects.create(workspace=workspace, name="женская стрижка", language="ru")
+        keyword = Keyword.objects.create(
+            workspace=workspace,
+            query="женская стрижка",
+            normalized="женский стрижка",
+            language="ru",
+            kind="direct",
+            intent="commercial",
+            cluster=cluster,
+        )
+        cluster.main = keyword
+        cluster.save()
+        page = Page.objects.create(
+            workspace=workspace,
+            cluster=cluster,
+            slug="zhenskaya-strizhka",
+            language="ru",
+            title="Женская стрижка",
+            description="Женская стрижка в Ленинском районе",
+            h1="Женская стрижка",
+            intro="Женская стрижка в Ленинском районе.",
+        )
         return {
+            "cluster": cluster.pk,
+            "keyword": keyword.pk,
+            "negative": NegativeKeyword.objects.create(workspace=workspace, phrase="бесплатно").pk,
+            "landmark": Landmark.objects.create(workspace=workspace, name="вокзал", language="ru").pk,
+            "page": page.pk,
             "term": TrackedTerm.objects.create(workspace=workspace, kind="brand", phrase="Локон").pk,
             "source": Source.objects.create(workspace=workspace, channel=channel, kind="search").pk,
             "mention": mention.pk,
@@ -190,6 +220,7 @@ NAMED_IDS = (
     *("term", "source", "mention", "trend"),
     *("contest", "entrant"),
     *("order", "job", "segment"),
+    *("cluster", "keyword", "negative", "landmark", "page"),
 )
 
 
@@ -214,7 +245,19 @@ def test_every_view_declares_its_access():
     assert not unknown, unknown
 
 
-WORKSPACE_ROUTES = [(r, p, n) for r, p, n in ROUTES if "<slug:slug>" in r]
+WORKSPACE_ROUTES = [(r, p, n) for r, p, n in ROUTES if "<slug:slug>" in r and p.callback.access != "public"]
+# A workspace's published site: anyone may read it, nobody may change it through these addresses.
+PUBLIC_SITE_ROUTES = [(r, p, n) for r, p, n in ROUTES if "<slug:slug>" in r and p.callback.access == "public"]
+
+
+@pytest.mark.parametrize(
+    "route,pattern,name", PUBLIC_SITE_ROUTES, ids=[n for _r, _p, n in PUBLIC_SITE_ROUTES]
+)
+def test_public_workspace_routes_never_fail_or_write(cast, client, route, pattern, name):
+    for slug in (cast.workspace.slug, "no-such-workspace"):
+        url = "/" + route.replace("<slug:slug>", slug).replace("<slug:page>", "no-such-page")
+        assert client.get(url).status_code in (200, 404), url
+        assert client.post(url).status_code in (403, 404, 405), url
 
 
 @pytest.mark.parametrize("role", ROLES + ["outsider", "anonymous"])

@@ -210,6 +210,7 @@ def load() -> list[str]:
     from smmdesk.channels import actions as channel_actions
     from smmdesk.contests import demo as demo_contests
     from smmdesk.core import demo_inbox
+    from smmdesk.keywords import demo as demo_keywords
     from smmdesk.listening import demo as demo_listening
 
     lines = [f"Demo data loaded. Every demo user's password: {DEMO_PASSWORD}"]
@@ -222,6 +223,7 @@ def load() -> list[str]:
         demo_contests.load(workspace)
         demo_audience.load(workspace)
         followers.load_demo(workspace)
+        demo_keywords.load(workspace)
         lines.append(f"  {workspace.name} (/w/{workspace.slug}/)")
         lines += [f"    {role:<16} {user.email}" for role, user in users.items()]
     lines.append(f"  both workspaces   {AGENCY_EMAIL} (smm_manager; shows the workspace switcher)")

@@ -42,4 +42,6 @@ BUILT: dict[str, str] = {
     "listening": "listening:stream",
     "contests": "contests:list",
     "audience": "audience:report",
+    "keywords": "keywords:list",
+    "sites": "sites:list",
 }
