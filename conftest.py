@@ -15,6 +15,16 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _english_after_each_test():
+    # A request in another language leaves that language active in the thread (LocaleMiddleware
+    # activates it and nothing resets it), so the next test would read Slovak or Russian messages.
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_fake_network():
     from smmdesk.channels.fake.adapter import FakeNetwork
 

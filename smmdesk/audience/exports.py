@@ -14,6 +14,7 @@ import io
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 
 from smmdesk.audience.report import AGE_GROUPS, GENDERS, UNKNOWN, change
@@ -72,7 +73,7 @@ def _services_table(data: dict) -> list[list]:
             ]
         )
     header = [_("Service"), _("Orders"), _("Share"), _("Revenue"), _("Revenue share")]
-    header += [_("Orders in the previous period"), _("Change")]
+    header += [_("Orders in the previous period"), pgettext("difference from before", "Change")]
     return [header, *rows]
 
 
