@@ -3,11 +3,10 @@ from web analytics), then per cluster: visits → chats and leads → orders.
 
 How each step is counted (docs/keywords.md, "Positions and the funnel"):
 - visits: the imported visits of the cluster's landing page;
-- chats and leads: the site chat does not record the page a conversation started on (a Message keeps no
-  URL and the widget's Referer is not stored), so the proxy is (a) the chats and leads columns of the
-  visits file — web analytics count the chat-open and contact goals per page — plus (b) site chat
-  conversations tagged with the page's campaign tag; a tagged chat is a lead when the customer left a
-  phone or an e-mail;
+- chats and leads: site chat conversations tagged with the page's campaign tag (the widget reports the
+  path it was opened on and the conversation gets that path's slug as a tag, see
+  channels/webchat/chat.py page_slug; agents may tag by hand too), plus the chats and leads columns of the
+  visits file (analytics goals); a tagged chat is a lead when the customer left a phone or an e-mail;
 - orders: audience orders whose utm_campaign is the page's campaign tag, which is the page's slug
   (`campaign_tag`): links from ads and posts to a page carry `utm_campaign=<slug>`.
 

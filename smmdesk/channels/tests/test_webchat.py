@@ -205,6 +205,25 @@ def test_visitor_message_lands_in_the_inbox(client, widget, base):
     assert not Message.objects.filter(author_external_id__contains=":").exists()
 
 
+@pytest.mark.parametrize(
+    "page,tag",
+    [
+        ("/site/salon/zhenskaya-strizhka/", "zhenskaya-strizhka"),
+        ("/zhenskaya-strizhka/index.html", "zhenskaya-strizhka"),
+        ("/Zhenskaya-Strizhka?utm_source=vk#top", "zhenskaya-strizhka"),
+        ("/", ""),
+        ("/site/salon/<script>/", ""),
+        (["not", "a", "path"], ""),
+        ("/" + "a" * 600 + "/", ""),
+    ],
+)
+def test_the_page_a_chat_started_on_tags_the_conversation_once(client, base, page, tag):
+    token = start(client, base)
+    for text in ("Здравствуйте", "Есть окно в субботу?"):
+        assert send(client, base, token, text=text, page=page).status_code == 201
+    assert Conversation.objects.get().tags == ([tag] if tag else [])
+
+
 def test_resent_message_counts_once(client, base):
     token = start(client, base)
     for _ in range(3):

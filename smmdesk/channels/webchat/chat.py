@@ -36,6 +36,10 @@ from smmdesk.inbox.ingest import ingest
 from smmdesk.inbox.models import Customer, Message
 
 MAX_TEXT = 2000
+# The page address the widget reports: a slug of a landing page is at most this long.
+MAX_PAGE = 500
+PAGE_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,119}")
+MAX_TAGS = 20
 MAX_NAME = 100
 MAX_EMAIL = 254
 MAX_LIST = 200
@@ -222,7 +226,29 @@ def send(widget: Widget, visitor: str, data) -> Message:
     ingest(channel, [event])
     if name or email:
         _remember(channel, visitor, name, email)
-    return Message.objects.get(channel=channel, external_id=event.external_id)
+    message = Message.objects.select_related("conversation").get(
+        channel=channel, external_id=event.external_id
+    )
+    _tag_page(message.conversation, page_slug(data.get("page")))
+    return message
+
+
+def page_slug(value) -> str:
+    """The last part of the address the widget was opened on ("/site/salon/zhenskaya-strizhka/" or an
+    exported "/zhenskaya-strizhka/index.html" → "zhenskaya-strizhka"): landing pages' funnels count
+    the chats tagged with their slug. The browser says it, so it is only ever a tag, and only a slug."""
+    if not isinstance(value, str) or len(value) > MAX_PAGE:
+        return ""
+    parts = [part for part in value.split("?")[0].split("#")[0].split("/") if part and part != "index.html"]
+    candidate = parts[-1].lower() if parts else ""
+    return candidate if PAGE_SLUG.fullmatch(candidate) else ""
+
+
+def _tag_page(conversation, slug: str) -> None:
+    tags = conversation.tags if isinstance(conversation.tags, list) else []
+    if slug and slug not in tags and len(tags) < MAX_TAGS:
+        conversation.tags = [*tags, slug]
+        conversation.save(update_fields=["tags"])
 
 
 def _remember(channel: Channel, visitor: str, name: str, email: str) -> None:

@@ -248,7 +248,14 @@
     state.busy = true;
     ui.send.disabled = true;
     ui.status.textContent = "";
-    var body = { text: text, name: ui.name.value.trim(), email: ui.email.value.trim(), client_id: randomId() };
+    var body = {
+      text: text,
+      name: ui.name.value.trim(),
+      email: ui.email.value.trim(),
+      client_id: randomId(),
+      // The path only (no query string, which may carry personal data): landing pages count their chats.
+      page: window.location.pathname
+    };
     ensureSession()
       .then(function () {
         return request("POST", "messages", body);
