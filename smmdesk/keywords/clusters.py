@@ -109,9 +109,12 @@ def recluster(membership, use_embeddings: bool | None = None) -> dict:
             .filter(Q(cluster__isnull=True) | Q(cluster__edited=False))
             .order_by("-volume", "query", "pk")
         )
-        by_language: dict[str, list[Keyword]] = {}
+        # Queries about different services of the business never share a page (a children's haircut is
+        # not a women's one, however alike the words): they are clustered within their service; queries
+        # of no known service (imported) are clustered among themselves.
+        by_language: dict[tuple[str, int | None], list[Keyword]] = {}
         for keyword in free:
-            by_language.setdefault(keyword.language, []).append(keyword)
+            by_language.setdefault((keyword.language, keyword.service_id), []).append(keyword)
         old = {
             c.pk: c for c in Cluster.objects.filter(workspace=workspace, edited=False).select_related("main")
         }
@@ -119,7 +122,7 @@ def recluster(membership, use_embeddings: bool | None = None) -> dict:
         Keyword.objects.filter(workspace=workspace, excluded=True, cluster__edited=False).update(cluster=None)
         claimed: set[int] = set()
         made = 0
-        for language, keywords in by_language.items():
+        for (language, _service_id), keywords in by_language.items():
             labels = clustering.cluster_queries([k.query for k in keywords], language, use_embeddings)
             groups: dict[int, list[Keyword]] = {}
             for keyword, label in zip(keywords, labels, strict=True):

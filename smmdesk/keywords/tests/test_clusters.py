@@ -62,6 +62,27 @@ def test_main_is_the_shortest_without_volumes(cast):
     assert Cluster.objects.get(workspace=cast.workspace).name == "стрижка бороды"
 
 
+def test_queries_of_different_services_never_share_a_cluster(cast):
+    from smmdesk.business.models import Service
+
+    ws = cast.workspace
+    women = Service.objects.create(workspace=ws, name="Женская стрижка", price=1200)
+    children = Service.objects.create(workspace=ws, name="Детская стрижка", price=600)
+    for query in ("женская стрижка", "женская стрижка цена"):
+        add(ws, query, service=women)
+    for query in ("детская стрижка", "детская стрижка цена"):
+        add(ws, query, service=children)
+    add(ws, "стрижка недорого")
+    clusters.recluster(member(cast), use_embeddings=False)
+    by_service = {
+        (k.query, k.service_id): k.cluster_id for k in Keyword.objects.filter(workspace=ws).order_by("pk")
+    }
+    women_clusters = {c for (q, s), c in by_service.items() if s == women.pk}
+    children_clusters = {c for (q, s), c in by_service.items() if s == children.pk}
+    assert len(women_clusters) == len(children_clusters) == 1 and women_clusters != children_clusters
+    assert Cluster.objects.get(pk=women_clusters.pop()).service_id == women.pk
+
+
 def test_merge_keeps_the_first_and_sums(cast, grouped):
     men, nails = grouped
     merged = clusters.merge(member(cast), [men, nails])
