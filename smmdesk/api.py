@@ -158,6 +158,7 @@ def unauthorized(request, exc):
 
 def register_routers():
     from smmdesk.accounts.api import router as accounts_router
+    from smmdesk.ads.api import router as ads_router
     from smmdesk.audience.api import router as audience_router
     from smmdesk.business.api import router as business_router
     from smmdesk.channels.api import router as channels_router
@@ -180,6 +181,7 @@ def register_routers():
     api.add_router("/", audience_router)
     api.add_router("/", keywords_router)
     api.add_router("/", sites_router)
+    api.add_router("/", ads_router)
 
 
 register_routers()

@@ -419,6 +419,7 @@ def bench_keywords(candidates):
 
 def _register_groups():
     # These command groups import nothing heavy until they run, so `smmdesk --help` stays quick.
+    from smmdesk.ads.cli import ads
     from smmdesk.audience.cli import audience
     from smmdesk.contests.cli import contests
     from smmdesk.keywords.cli import keywords
@@ -430,6 +431,7 @@ def _register_groups():
     main.add_command(contests)
     main.add_command(audience)
     main.add_command(keywords)
+    main.add_command(ads)
 
 
 _register_groups()

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "smmdesk.audience",
     "smmdesk.keywords",
     "smmdesk.sites",
+    "smmdesk.ads",
 ]
 
 MIDDLEWARE = [

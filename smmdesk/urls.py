@@ -22,6 +22,7 @@ urlpatterns = [
     path("w/<slug:slug>/audience/", include("smmdesk.audience.urls")),
     path("w/<slug:slug>/keywords/", include("smmdesk.keywords.urls")),
     path("w/<slug:slug>/sites/", include("smmdesk.sites.urls")),
+    path("w/<slug:slug>/ads/", include("smmdesk.ads.urls")),
     # The published landing pages, their sitemap and robots.txt: public, no login.
     path("site/<slug:slug>/", include("smmdesk.sites.public_urls")),
     path("w/<slug:slug>/", include("smmdesk.nlp.urls")),

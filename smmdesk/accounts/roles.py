@@ -54,6 +54,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "sites.edit": frozenset({Role.OWNER, Role.SMM_MANAGER, Role.CONTENT_MANAGER}),
     # Publishing pages, exporting the site, importing positions and visits.
     "sites.manage": MANAGERS,
+    # Campaigns show spend and orders: the people who plan the marketing.
+    "ads.view": frozenset({Role.OWNER, Role.SMM_MANAGER, Role.CONTENT_MANAGER}),
+    # Building and exporting campaigns, importing stats, setting targets.
+    "ads.manage": MANAGERS,
 }
 
 

@@ -1,0 +1,4 @@
+"""The ads section's pages."""
+
+app_name = "ads"
+urlpatterns: list = []
