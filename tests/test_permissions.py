@@ -145,7 +145,15 @@ def sample_objects(cast):
             h1="Женская стрижка",
             intro="Женская стрижка в Ленинском районе.",
         )
+        from smmdesk.ads.models import Ad, Campaign
+
+        campaign = Campaign.objects.create(
+            workspace=workspace, name="Стрижки", kind="contextual", platform="google", utm_campaign="cuts"
+        )
+        ad = Ad.objects.create(campaign=campaign, headlines=["Стрижка"], descriptions=["Рядом с домом"])
         return {
+            "campaign": campaign.pk,
+            "ad": ad.pk,
             "cluster": cluster.pk,
             "keyword": keyword.pk,
             "negative": NegativeKeyword.objects.create(workspace=workspace, phrase="бесплатно").pk,
@@ -221,6 +229,7 @@ NAMED_IDS = (
     *("contest", "entrant"),
     *("order", "job", "segment"),
     *("cluster", "keyword", "negative", "landmark", "page"),
+    *("campaign", "ad"),
 )
 
 

@@ -48,7 +48,9 @@ def test_navigation_lists_every_section(cast, login):
 def test_unbuilt_section_says_so(cast, login):
     from smmdesk.core.sections import BUILT
 
-    unbuilt = next(key for key, _label, _text in SECTIONS if key not in BUILT)
+    unbuilt = next((key for key, _label, _text in SECTIONS if key not in BUILT), None)
+    if unbuilt is None:
+        pytest.skip("every section is built (ads was the last)")
     page = login(cast.users["agent"]).get(f"/w/salon/{unbuilt}/")
     assert page.status_code == 200
     assert "This section is not built yet." in page.content.decode()

@@ -205,6 +205,7 @@ def load_workspace(spec: dict) -> tuple[Workspace, dict[str, User]]:
 
 def load() -> list[str]:
     """Create or complete the demo; returns the lines to print (the logins)."""
+    from smmdesk.ads import demo as demo_ads
     from smmdesk.audience import demo as demo_audience
     from smmdesk.audience import followers
     from smmdesk.channels import actions as channel_actions
@@ -224,6 +225,7 @@ def load() -> list[str]:
         demo_audience.load(workspace)
         followers.load_demo(workspace)
         demo_keywords.load(workspace)
+        demo_ads.load(workspace)
         lines.append(f"  {workspace.name} (/w/{workspace.slug}/)")
         lines += [f"    {role:<16} {user.email}" for role, user in users.items()]
     lines.append(f"  both workspaces   {AGENCY_EMAIL} (smm_manager; shows the workspace switcher)")

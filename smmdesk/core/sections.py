@@ -44,4 +44,5 @@ BUILT: dict[str, str] = {
     "audience": "audience:report",
     "keywords": "keywords:list",
     "sites": "sites:list",
+    "ads": "ads:list",
 }
