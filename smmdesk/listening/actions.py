@@ -346,7 +346,7 @@ def send_to_inbox(membership: Membership, mention: Mention):
     """The mention's conversation in the inbox, made the first time; the same one after that."""
     _require(membership, "listening.handle", mention)
     with transaction.atomic():
-        row = Mention.objects.select_for_update().select_related("channel").get(pk=mention.pk)
+        row = Mention.objects.select_for_update(of=("self",)).select_related("channel").get(pk=mention.pk)
         if row.channel_id is None:
             raise ListeningError(_("The channel of this mention was deleted."))
         conversation_id = alerting.to_inbox(row)
