@@ -87,6 +87,32 @@ def require_database():
         sys.exit(1)
 
 
+def file_import_inputs(file: str, mapping_json: str | None, slug: str, refuse):
+    """The common start of a file import command: the --mapping JSON, the file, Django, the database and
+    the workspace; `refuse(message)` ends the command (exit 2) on the first problem. Returns (workspace,
+    mapping or None)."""
+    import json
+
+    mapping = None
+    if mapping_json is not None:
+        try:
+            mapping = json.loads(mapping_json)
+        except ValueError as exc:
+            refuse(f"--mapping is not JSON: {exc}")
+        if not isinstance(mapping, dict):
+            refuse('--mapping must be a JSON object: {"field": "header name" or column index}')
+    if not os.path.isfile(file):
+        refuse(f"no such file: {file}")
+    setup_django()
+    require_database()
+    from smmdesk.accounts.models import Workspace
+
+    workspace = Workspace.objects.filter(slug=slug).first()
+    if workspace is None:
+        refuse(f"no workspace {slug!r}")
+    return workspace, mapping
+
+
 @main.command()
 def demo():
     """Load the demo workspaces (idempotent) and print the demo logins."""

@@ -82,33 +82,15 @@ def list_command(slug):
 def import_stats_command(file, slug, platform, mapping_json):
     """Import a platform's statistics report (CSV or XLSX). Good rows are imported even when others are
     bad. Exit 0: all rows good; 1: some rows bad (each on stderr); 2: unusable input, nothing imported."""
-    import json
-    import os
-
-    from smmdesk.cli import require_database, setup_django
+    from smmdesk.cli import file_import_inputs
 
     def refuse(message: str):
         click.echo(f"smmdesk ads import-stats: {message}", err=True)
         raise SystemExit(2)
 
-    mapping = None
-    if mapping_json is not None:
-        try:
-            mapping = json.loads(mapping_json)
-        except ValueError as exc:
-            refuse(f"--mapping is not JSON: {exc}")
-        if not isinstance(mapping, dict):
-            refuse('--mapping must be a JSON object: {"field": "header name" or column index}')
-    if not os.path.isfile(file):
-        refuse(f"no such file: {file}")
-    setup_django()
-    require_database()
-    from smmdesk.accounts.models import Workspace
+    workspace, mapping = file_import_inputs(file, mapping_json, slug, refuse)
     from smmdesk.ads.stats import StatsRefused, import_file
 
-    workspace = Workspace.objects.filter(slug=slug).first()
-    if workspace is None:
-        refuse(f"no workspace {slug!r}")
     try:
         job = import_file(workspace, file, platform, mapping)
     except StatsRefused as error:

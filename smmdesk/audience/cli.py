@@ -116,33 +116,15 @@ def weekly_command(slug, week, pdf_path, language):
 def import_command(file, slug, mapping_json):
     """Import orders from a CSV or XLSX file, whole or not at all. Exit 0: the counts; 1: each bad row and
     field on stderr, nothing imported; 2: unusable input (file, workspace or mapping)."""
-    from smmdesk.cli import require_database, setup_django
+    from smmdesk.cli import file_import_inputs
 
     def refuse(message: str):
         click.echo(f"smmdesk audience import: {message}", err=True)
         raise SystemExit(EXIT_BAD_INPUT)
 
-    import json
-    import os
-
-    mapping = None
-    if mapping_json is not None:
-        try:
-            mapping = json.loads(mapping_json)
-        except ValueError as exc:
-            refuse(f"--mapping is not JSON: {exc}")
-        if not isinstance(mapping, dict):
-            refuse('--mapping must be a JSON object: {"field": "header name" or column index}')
-    if not os.path.isfile(file):
-        refuse(f"no such file: {file}")
-    setup_django()
-    require_database()
-    from smmdesk.accounts.models import Workspace
+    workspace, mapping = file_import_inputs(file, mapping_json, slug, refuse)
     from smmdesk.audience import imports
 
-    workspace = Workspace.objects.filter(slug=slug).first()
-    if workspace is None:
-        refuse(f"no workspace {slug!r}")
     try:
         job = imports.import_path(workspace, file, mapping)
     except imports.InvalidMapping as error:

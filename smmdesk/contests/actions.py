@@ -44,7 +44,11 @@ def record(contest: Contest, action: str, actor: Membership | None = None, **det
 
 
 def _locked(contest: Contest) -> Contest:
-    return Contest.objects.select_for_update(of=("self",)).select_related("channel", "workspace").get(pk=contest.pk)
+    return (
+        Contest.objects.select_for_update(of=("self",))
+        .select_related("channel", "workspace")
+        .get(pk=contest.pk)
+    )
 
 
 def _fresh(contest: Contest) -> Contest:

@@ -111,7 +111,11 @@ def draft(membership: Membership, trend: Trend):
     from smmdesk.publishing.models import Post
 
     with transaction.atomic():
-        row = Trend.objects.select_for_update(of=("self",)).select_related("workspace__profile").get(pk=trend.pk)
+        row = (
+            Trend.objects.select_for_update(of=("self",))
+            .select_related("workspace__profile")
+            .get(pk=trend.pk)
+        )
         if row.post_id and Post.objects.filter(pk=row.post_id).exists():
             return row.post
         workspace = row.workspace

@@ -47,5 +47,10 @@ def test_a_workspace_without_segments_gets_one_for_its_targeting_campaign(built,
     targeting = next(c for c in made if c.kind == "targeting")
     segment = Segment.objects.get(workspace=workspace)
     assert targeting.segment_id == segment.pk
-    assert (segment.gender, segment.age_min, segment.age_max, targeting.gender) == ("female", 25, 45, "female")
+    assert (segment.gender, segment.age_min, segment.age_max, targeting.gender) == (
+        "female",
+        25,
+        45,
+        "female",
+    )
     assert demo.load(workspace) and Segment.objects.filter(workspace=workspace).count() == 1
