@@ -140,12 +140,13 @@ def _term_links(workspace_id: int, grid: Grid) -> dict[int, list[int]]:
     return links
 
 
-def candidate_series(workspace_id: int, grid: Grid, terms: list[TrackedTerm]) -> list[Series]:
+def candidate_series(
+    workspace_id: int, grid: Grid, terms: list[TrackedTerm], tracked: set[str]
+) -> list[Series]:
     """The series worth testing, counted over the window: terms first, then the hashtags and phrases
-    most frequent in the recent buckets, MAX_SERIES in all."""
+    most frequent in the recent buckets, MAX_SERIES in all. `tracked`: tracked_keys(terms)."""
     rows = _rows(workspace_id, grid)
     links = _term_links(workspace_id, grid)
-    tracked = tracked_keys(terms)
     by_term = {term.pk: term for term in terms}
     recent: Counter = Counter()
     for pk, published, hashtags, phrases in rows:
@@ -186,10 +187,10 @@ def detect(workspace_id: int, now: datetime | None = None) -> list[Trend]:
 
     now = now or timezone.now()
     grid = Grid(now)
-    terms = list(TrackedTerm.objects.filter(workspace_id=workspace_id))
-    tracked = tracked_keys([t for t in terms if t.active])
+    terms = list(TrackedTerm.objects.filter(workspace_id=workspace_id, active=True))
+    tracked = tracked_keys(terms)
     found = []
-    for series in candidate_series(workspace_id, grid, [t for t in terms if t.active]):
+    for series in candidate_series(workspace_id, grid, terms, tracked):
         values = [float(series.counts.get(i, 0)) for i in range(grid.size)]
         try:
             burst = [a for a in detector.detect(grid.times, values) if a.index >= grid.recent]
