@@ -342,116 +342,17 @@ def channel_kinds():
         )
 
 
-@main.group()
-def bench():
-    """Benchmarks; each feature adds its own. Each runs in a throwaway data dir."""
-
-
-def _run_bench(run, *args):
-    from smmdesk.bench import BenchError
-
-    try:
-        run(*args, echo=click.echo)
-    except BenchError as exc:
-        raise click.ClickException(str(exc))
-
-
-@bench.command("ingest")
-@click.option("--messages", type=click.IntRange(min=1), default=20000, show_default=True)
-def bench_ingest(messages):
-    """Time the inbox pipeline (parse, dedup, thread, triage, route, SLA) against raw sqlite3 inserts."""
-    from smmdesk.bench.ingest import run_ingest
-
-    _run_bench(run_ingest, messages)
-
-
-@bench.command("inbox")
-@click.option("--messages", type=click.IntRange(min=1), default=1_000_000, show_default=True)
-@click.option(
-    "--database-url",
-    default=None,
-    help="Fill this (throwaway) database instead of a fresh SQLite file; a later run tops it up.",
-)
-def bench_inbox(messages, database_url):
-    """Time the first inbox page, filtered by status and department, over 200 requests."""
-    from smmdesk.bench.inbox import run_inbox
-
-    _run_bench(run_inbox, messages, database_url)
-
-
-@bench.command("nlp")
-@click.option("--messages", type=click.IntRange(min=1), default=2000, show_default=True)
-@click.option(
-    "--banking77",
-    default=None,
-    metavar="DIR",
-    help="banking77 train.csv/test.csv (default ../shared/data/banking77 if present; none to skip).",
-)
-@click.option(
-    "--slovak",
-    default=None,
-    metavar="DIR",
-    help="Slovak review CSVs (default ../shared/data/slovak_reviews if present; none to skip).",
-)
-def bench_nlp(messages, banking77, slovak):
-    """Time classify (fast and refined) and route; accuracy on banking77, F1 on Slovak reviews."""
-    from smmdesk.bench.nlp import run_nlp
-
-    _run_bench(run_nlp, messages, banking77, slovak)
-
-
-@bench.command("publish")
-@click.option("--posts", type=click.IntRange(min=1), default=1000, show_default=True)
-@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Worker processes.")
-@click.option("--kill-worker", is_flag=True, help="SIGKILL one worker mid-run and start it again.")
-def bench_publish(posts, workers, kill_worker):
-    """Schedule N posts due in the same minute on the fake network; time them out, count duplicates and losses."""
-    from smmdesk.bench.publish import run_publish
-
-    _run_bench(run_publish, posts, workers, kill_worker)
-
-
-@bench.command("trends")
-@click.option(
-    "--data",
-    default=None,
-    metavar="DIR",
-    help="NAB Twitter volume CSVs and labels.json (default ../shared/data/nab_tweets).",
-)
-def bench_trends(data):
-    """Run the burst detector on the NAB tweet series: windows hit, delay, false alerts per week."""
-    from smmdesk.bench.trends import run_trends
-
-    _run_bench(run_trends, data)
-
-
-@bench.command("import")
-@click.option("--rows", type=click.IntRange(min=1), default=100_000, show_default=True)
-def bench_import(rows):
-    """Import N orders of the demo hairdresser from a CSV (checked, written in one transaction)."""
-    from smmdesk.bench.importing import run_import
-
-    _run_bench(run_import, rows)
-
-
-@bench.command("keywords")
-@click.option("--candidates", type=click.IntRange(min=1), default=1_000_000, show_default=True)
-def bench_keywords(candidates):
-    """Generate N candidate queries from a big made-up profile, dedup them by lemma set and cluster them."""
-    from smmdesk.bench.keywords import run_keywords
-
-    _run_bench(run_keywords, candidates)
-
-
 def _register_groups():
     # These command groups import nothing heavy until they run, so `smmdesk --help` stays quick.
     from smmdesk.ads.cli import ads
     from smmdesk.audience.cli import audience
+    from smmdesk.bench.cli import bench
     from smmdesk.contests.cli import contests
     from smmdesk.keywords.cli import keywords
     from smmdesk.listening.cli import trends
     from smmdesk.nlp.cli import nlp
 
+    main.add_command(bench)
     main.add_command(nlp)
     main.add_command(trends)
     main.add_command(contests)
