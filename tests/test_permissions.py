@@ -151,7 +151,14 @@ def sample_objects(cast):
             workspace=workspace, name="Стрижки", kind="contextual", platform="google", utm_campaign="cuts"
         )
         ad = Ad.objects.create(campaign=campaign, headlines=["Стрижка"], descriptions=["Рядом с домом"])
+        from smmdesk.ads.models import StatsUpload
+
+        stats_upload = StatsUpload(workspace=workspace, platform="google", file_name="report.csv")
+        stats_upload.file.save("report", ContentFile(b"Day,Campaign,Clicks\n2026-03-01,Cuts,5\n"), save=False)
+        stats_upload.headers, stats_upload.mapping = ["Day", "Campaign", "Clicks"], {"date": 0, "campaign": 1}
+        stats_upload.save()
         return {
+            "upload": stats_upload.pk,
             "campaign": campaign.pk,
             "ad": ad.pk,
             "cluster": cluster.pk,
@@ -229,7 +236,7 @@ NAMED_IDS = (
     *("contest", "entrant"),
     *("order", "job", "segment"),
     *("cluster", "keyword", "negative", "landmark", "page"),
-    *("campaign", "ad"),
+    *("campaign", "ad", "upload"),
 )
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from smmdesk.accounts.models import Membership
 from smmdesk.accounts.roles import allowed
-from smmdesk.ads import building, planner
+from smmdesk.ads import building, limits, planner
 from smmdesk.ads.cleaning import AdsError, Form, InvalidInput, NotAllowed
 from smmdesk.ads.models import (
     CONTEXTUAL_PLATFORMS,
@@ -295,6 +295,8 @@ def _assumptions(form: Form) -> None:
     for key, number in value.items():
         if isinstance(number, bool) or not isinstance(number, NUMBER_ASSUMPTION) or not 0 <= number <= 1e9:
             form.errors.append((f"assumptions.{key}", _("Must be a non-negative number.")))
+        elif key in planner.RATE_KEYS and number > 1:
+            form.errors.append((f"assumptions.{key}", _("A rate is a share between 0 and 1 (0.05 is 5 %).")))
     form.cleaned["assumptions"] = value
 
 
@@ -351,27 +353,25 @@ def _text_list(form: Form, name: str, sizes: list[int]) -> None:
     form.cleaned[name] = cleaned
 
 
+SITELINK_PARTS = ("text", "url", "description", "description2")
+
+
 def _sitelinks(form: Form, platform: str) -> None:
+    """[{text, url, description, description2 (Google's second line)}] within the platform's rules
+    (limits.sitelink_problems); each problem named as sitelinks.<n>.<part>."""
     value = form.data.get("sitelinks")
-    if not isinstance(value, list) or len(value) > building.MAX_SITELINKS:
-        form.errors.append(
-            ("sitelinks", _("At most %(count)d sitelinks.") % {"count": building.MAX_SITELINKS})
-        )
+    if not isinstance(value, list) or not all(isinstance(link, dict) for link in value):
+        form.errors.append(("sitelinks", _("Must be a list of sitelinks with text and url.")))
         return
+    parts = SITELINK_PARTS if platform == Platform.GOOGLE_ADS else SITELINK_PARTS[:3]
     cleaned = []
-    for index, link in enumerate(value):
-        if not isinstance(link, dict):
-            form.errors.append((f"sitelinks.{index}", _("Must have text and url.")))
-            continue
-        text, url = str(link.get("text") or "").strip(), str(link.get("url") or "").strip()
-        description = str(link.get("description") or "").strip()
-        if not text or len(text) > building.limit(platform, "sitelink_text"):
-            form.errors.append((f"sitelinks.{index}.text", _("Required, and within the platform's length.")))
-        if not url.startswith(("http://", "https://")) or len(url) > 1000:
-            form.errors.append((f"sitelinks.{index}.url", _("Must be an http(s) address.")))
-        if len(description) > building.limit(platform, "sitelink_description"):
-            form.errors.append((f"sitelinks.{index}.description", _("Too long for the platform.")))
-        cleaned.append({"text": text, "url": url, "description": description})
+    for link in value:
+        if any(not isinstance(link.get(part) or "", str) for part in parts):
+            form.errors.append(("sitelinks", _("Each part of a sitelink must be text.")))
+            return
+        cleaned.append({part: " ".join((link.get(part) or "").split()) for part in parts})
+    for index, part, message in limits.sitelink_problems(platform, cleaned):
+        form.errors.append((f"sitelinks.{index}.{part}" if index is not None else "sitelinks", message))
     form.cleaned["sitelinks"] = cleaned
 
 
@@ -399,7 +399,7 @@ def update_ad(membership: Membership, ad: Ad, data: dict) -> Ad:
     if "final_url" in form.data:
         form.text("final_url", 1000)
         url = form.cleaned.get("final_url", "")
-        if url and not url.startswith(("http://", "https://")):
+        if url and not limits.http_url(url):
             form.errors.append(("final_url", _("Must be an http(s) address.")))
     form.raise_if_errors()
     if form.cleaned:

@@ -6,6 +6,7 @@ Role checks are the pages' ("ads.view" to read, "ads.manage" to change). Refused
 the field; another workspace's id in the path is a 404.
 """
 
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -256,13 +257,21 @@ def list_stats_imports(request, slug: str):
 
 @router.post("/w/{slug}/ads/stats", response={201: StatsImportOut, 422: InvalidOut})
 @requires(MANAGE)
-def import_stats(request, slug: str, platform: Form[str] = "", file: File[UploadedFile] = None):
+def import_stats(
+    request, slug: str, platform: Form[str] = "", mapping: Form[str] = "", file: File[UploadedFile] = None
+):
     """Upload a platform's report (CSV or XLSX, multipart field `file`) with `platform` (yandex, google,
-    vk). Importing the same report again replaces its rows; bad rows are listed in `errors`."""
+    vk) and, optionally, `mapping`: JSON {"field": "header name" or column index, or null for "not in
+    the file"} over the recognised headers. Importing the same report again replaces its rows; bad rows
+    are listed in `errors`."""
     if file is None:
         return invalid(("file", "required: a CSV or XLSX report sent as multipart form data"))
     try:
-        job = stats.import_stats(request.membership, file, platform)
+        columns = json.loads(mapping) if mapping.strip() else None
+    except ValueError:
+        return invalid(("mapping", 'not JSON: give {"field": "header name" or column index}'))
+    try:
+        job = stats.import_stats(request.membership, file, platform, columns)
     except stats.StatsRefused as error:
         return refusal(error, "file")
     return Status(201, _stats_out(job))

@@ -50,6 +50,7 @@ class SitelinkIO(Schema):
     text: str = ""
     url: str = ""
     description: str = ""
+    description2: str = Field("", description="Google Ads' second description line")
 
 
 class AdUpdateIn(Schema):

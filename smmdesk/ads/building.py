@@ -50,7 +50,8 @@ CREATIVE_LIMITS = {
     Platform.TELEGRAM_ADS: (200, limits.TELEGRAM["text"]),
     Platform.META: (limits.META["title"], limits.META["text"]),
 }
-MAX_SITELINKS = 4
+MAX_SITELINKS = 4  # what the builder writes; an owner may add more, up to the platform's number
+YANDEX_SITELINK_FORBIDDEN = re.compile(r"[!?\[\]]")
 # Operators the platforms give a meaning to; our keywords carry the match type in its own field.
 OPERATORS = re.compile(r"[+!\"\[\]()|~]")
 
@@ -186,12 +187,35 @@ def ad_for(cluster: Cluster, page: Page, others: list[Page], platform: str, base
         if districts and platform == Platform.GOOGLE_ADS
         else "",
     )
-    for other in [p for p in others if p.pk != page.pk][:MAX_SITELINKS]:
-        spec.sitelinks.append(
-            {
-                "text": clip(other.h1 or other.title, limit(platform, "sitelink_text")),
-                "url": final_url(base, other, platform, utm),
-                "description": clip(other.description, limit(platform, "sitelink_description")),
-            }
-        )
+    spec.sitelinks = _sitelinks([p for p in others if p.pk != page.pk], platform, base, utm, book)
     return spec
+
+
+def _sitelinks(pages: list[Page], platform: str, base: str, utm: str, book: str) -> list[dict]:
+    """The site's other pages as sitelinks. Direct takes at most 66 characters for the texts of four
+    together, so a page whose text would pass that is left out; Google wants both description lines or
+    neither, so a description that fits one line gets the call to book as its second."""
+    size = limit(platform, "sitelink_description")
+    links: list[dict] = []
+    for other in pages:
+        if len(links) == MAX_SITELINKS:
+            break
+        text = clip(other.h1 or other.title, limit(platform, "sitelink_text"))
+        if platform == Platform.YANDEX_DIRECT:
+            text = clip(YANDEX_SITELINK_FORBIDDEN.sub(" ", text), limit(platform, "sitelink_text"))
+            used = sum(len(link["text"]) for link in links)
+            if not text or used + len(text) > limits.YANDEX["sitelink_texts_per_four"]:
+                continue
+        link = {"text": text, "url": final_url(base, other, platform, utm), "description": ""}
+        description = " ".join((other.description or "").split())
+        if platform == Platform.GOOGLE_ADS:
+            first = clip(description, size)
+            second = clip(description[len(first) :].lstrip(" ,.;:—–-|"), size) or (
+                clip(book, size) if first else ""
+            )
+            link["description"], link["description2"] = first, second
+        else:
+            link["description"] = clip(YANDEX_SITELINK_FORBIDDEN.sub(" ", description), size)
+        if text:
+            links.append(link)
+    return links

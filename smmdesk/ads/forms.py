@@ -11,10 +11,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
 
 from smmdesk.ads.models import CONTEXTUAL_PLATFORMS, TARGETING_PLATFORMS, Campaign, Platform
 from smmdesk.audience.forms import DateInput, PeriodForm, SafeForm
+from smmdesk.business.fields import encodable_text
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0"), "required": False}
 MAX_TEXT = 2000
@@ -32,8 +34,17 @@ def add_errors(form: forms.Form, error) -> None:
             field, message = pair.get("field"), pair.get("message", "")
         else:
             field, message = pair
-        field = str(field or "").split(".")[0]  # "headlines.0": the first line of the headlines field
-        form.add_error(field if field in form.fields else None, str(message))
+        form.add_error(_form_field(form, str(field or "")), str(message))
+
+
+def _form_field(form: forms.Form, name: str) -> str | None:
+    """The form's field for a use case's field name: the form's own answer (field_for) first, then
+    "headlines.0" -> headlines (a line of the field) and "assumptions.ctr" -> ctr (a key of it)."""
+    found = form.field_for(name) if hasattr(form, "field_for") else None
+    if found:
+        return found
+    parts = name.split(".")
+    return next((part for part in (parts[0], parts[-1]) if part in form.fields), None)
 
 
 def _choices(platforms) -> list[tuple[str, str]]:
@@ -135,8 +146,18 @@ def lines(value: str) -> list[str]:
     return [line.strip() for line in (value or "").splitlines() if line.strip()]
 
 
+SITELINK_PARTS = {
+    "text": _("Text"),
+    "url": _("Address (http or https)"),
+    "description": _("Description"),
+    "description2": _("Description line 2"),
+}
+MAX_SITELINK_SLOTS = 8
+
+
 class AdForm(SafeForm):
-    """One ad; headlines and descriptions one per line, as many as the platform takes."""
+    """One ad; headlines and descriptions one per line, as many as the platform takes. A contextual ad
+    also has sitelink slots, sitelink_<n>_<part>; an empty slot is no sitelink."""
 
     headlines = forms.CharField(
         label=_("Headlines"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -149,6 +170,33 @@ class AdForm(SafeForm):
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
     text = forms.CharField(label=_("Text"), max_length=MAX_TEXT, required=False, widget=forms.Textarea)
 
+    def __init__(self, *args, platform: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sitelink_parts = (
+            tuple(SITELINK_PARTS) if platform == Platform.GOOGLE_ADS else ("text", "url", "description")
+        )
+        self.sitelink_slots = MAX_SITELINK_SLOTS if platform in CONTEXTUAL_PLATFORMS else 0
+        self.used_slots: list[int] = []
+        for slot in range(self.sitelink_slots):
+            for part in self.sitelink_parts:
+                label = (
+                    _("Description line 1")
+                    if part == "description" and platform == Platform.GOOGLE_ADS
+                    else SITELINK_PARTS[part]
+                )
+                field = forms.CharField(
+                    label=label,
+                    required=False,
+                    max_length=1000 if part == "url" else 200,
+                    widget=forms.URLInput if part == "url" else forms.TextInput,
+                )
+                field.validators.append(encodable_text)
+                self.fields[self.slot_field(slot, part)] = field
+
+    @staticmethod
+    def slot_field(slot: int, part: str) -> str:
+        return f"sitelink_{slot}_{part}"
+
     @classmethod
     def of(cls, ad) -> AdForm:
         initial = {
@@ -156,17 +204,54 @@ class AdForm(SafeForm):
             "descriptions": "\n".join(ad.descriptions or []),
             **{name: getattr(ad, name) for name in ("path1", "path2", "title", "text")},
         }
-        return cls(initial=initial, auto_id=f"ad{ad.pk}_%s")
+        for slot, link in enumerate((ad.sitelinks or [])[:MAX_SITELINK_SLOTS]):
+            for part in SITELINK_PARTS:
+                initial[cls.slot_field(slot, part)] = link.get(part, "") if isinstance(link, dict) else ""
+        return cls(initial=initial, auto_id=f"ad{ad.pk}_%s", platform=ad.campaign.platform)
+
+    def filled_slots(self) -> int:
+        """How many slots, counted to the last one with anything in it (as typed, or as saved)."""
+        last = -1
+        for slot in range(self.sitelink_slots):
+            for part in self.sitelink_parts:
+                name = self.slot_field(slot, part)
+                value = self.data.get(self.add_prefix(name)) if self.is_bound else self.initial.get(name)
+                if (value or "").strip():
+                    last = slot
+        return last + 1
 
     def ad_data(self) -> dict:
-        data = dict(self.cleaned_data)
-        data["headlines"] = lines(data["headlines"])
-        data["descriptions"] = lines(data["descriptions"])
+        data = {name: self.cleaned_data[name] for name in ("path1", "path2", "title", "text")}
+        data["headlines"] = lines(self.cleaned_data["headlines"])
+        data["descriptions"] = lines(self.cleaned_data["descriptions"])
+        if self.sitelink_slots:
+            links, self.used_slots = [], []
+            for slot in range(self.sitelink_slots):
+                link = {
+                    part: self.cleaned_data[self.slot_field(slot, part)].strip()
+                    for part in self.sitelink_parts
+                }
+                if any(link.values()):
+                    links.append(link)
+                    self.used_slots.append(slot)
+            data["sitelinks"] = links
         return data
+
+    def field_for(self, name: str) -> str | None:
+        """ "sitelinks.<n>.<part>" of the use case is the n-th filled slot's field here."""
+        parts = name.split(".")
+        if parts[0] != "sitelinks":
+            return None
+        if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(self.used_slots):
+            field = self.slot_field(self.used_slots[int(parts[1])], parts[2])
+            if field in self.fields:
+                return field
+        return NON_FIELD_ERRORS  # the set as a whole: above the form, never on a same-named field
 
 
 class AssumptionsForm(forms.Form):
-    """The planner's assumptions; a field left empty keeps the documented default."""
+    """The planner's assumptions; a field left empty keeps the documented default. Recalculating uses
+    them once; saving keeps them as the campaign's (the what-if budgets are never saved)."""
 
     ctr = forms.DecimalField(label=_("CTR, %"), required=False, min_value=0, max_value=100, decimal_places=3)
     cpc = forms.DecimalField(label=_("Cost per click"), **MONEY)
@@ -185,6 +270,20 @@ class AssumptionsForm(forms.Form):
     )
 
     PERCENT = ("ctr", "click_to_lead", "lead_to_order")
+
+    @classmethod
+    def of(cls, campaign: Campaign, data=None) -> AssumptionsForm:
+        """The form, filled in with the campaign's saved assumptions (rates as percentages)."""
+        initial = {}
+        for name, value in (campaign.assumptions or {}).items():
+            if name in cls.base_fields and isinstance(value, int | float) and not isinstance(value, bool):
+                number = Decimal(str(value))
+                initial[name] = format((number * 100 if name in cls.PERCENT else number).normalize(), "f")
+        return cls(data or None, initial=initial, auto_id="plan_%s")
+
+    def saved(self) -> dict:
+        """The filled-in assumptions as the campaign keeps them: numbers, rates as shares of 1."""
+        return {name: float(value) for name, value in self.overrides().items()}
 
     def overrides(self) -> dict:
         """The filled-in assumptions as the planner takes them: shares of 1, not percentages."""

@@ -161,24 +161,41 @@ class Ad(models.Model):
         return self.title or (self.headlines[0] if self.headlines else f"ad {self.pk}")
 
 
-class StatsImport(models.Model):
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="ad_stats_imports")
+class ReportFile(models.Model):
+    """A platform's statistics report from a member: uploaded (StatsUpload) or imported (StatsImport)."""
+
     platform = models.CharField(max_length=10, choices=Platform.choices)
     file_name = models.CharField(max_length=255)
-    rows = models.PositiveIntegerField(default=0)
-    imported = models.PositiveIntegerField(default=0)
-    # [{"row": n, "field": str, "message": str}]
-    errors = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at", "-pk"]
 
     def __str__(self):
         return self.file_name
+
+
+class StatsImport(ReportFile):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="ad_stats_imports")
+    rows = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    # [{"row": n, "field": str, "message": str}]
+    errors = models.JSONField(default=list, blank=True)
+
+
+class StatsUpload(ReportFile):
+    """A report uploaded and waiting for its column mapping (stats_upload.py). It becomes a StatsImport
+    when imported; its file (the business's figures) is deleted then, or after a day if nobody does."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="ad_stats_uploads")
+    file = models.FileField(upload_to="ads/stats/%Y/%m/")
+    headers = models.JSONField(default=list, blank=True)
+    # Our field -> column index, as recognised from the headers and then chosen on the page.
+    mapping = models.JSONField(default=dict, blank=True)
 
 
 class StatRow(models.Model):

@@ -107,7 +107,12 @@ def google_campaign(rows: list[dict]) -> dict:
             )
         elif row["Link text"]:
             group["ads"][-1]["sitelinks"].append(
-                {"text": row["Link text"], "description": row["Description line 1"], "url": row["Final URL"]}
+                {
+                    "text": row["Link text"],
+                    "description": row["Description line 1"],
+                    "description2": row["Description line 2"],
+                    "url": row["Final URL"],
+                }
             )
     return {**campaign, "ad_groups": list(groups.values())}
 
@@ -151,7 +156,7 @@ def direct_campaign(rows: list[dict]) -> dict:
                 "name": row["Название группы"],
                 "region": row["Регион"],
                 "keywords": [],
-                "negatives": [n for n in negatives.lstrip("-").split(" -") if n] if negatives else [],
+                "negatives": [n.strip() for n in negatives.split(direct.NEGATIVE_SEPARATOR) if n.strip()],
                 "ads": [_direct_ad(row)]
                 if row["Заголовок 1"] and row["Доп. объявление группы"] == "-"
                 else [],

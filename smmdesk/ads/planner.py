@@ -62,6 +62,7 @@ DEFAULTS: dict[str, dict] = {
 }
 # Keys a campaign or a caller may override; "average_order_value" replaces the one from orders/prices.
 ASSUMPTION_KEYS = ("ctr", "cpc", "click_to_lead", "lead_to_order", "average_order_value")
+RATE_KEYS = ("ctr", "click_to_lead", "lead_to_order")  # shares of 1
 
 
 class PlanError(ValueError):
@@ -166,7 +167,7 @@ def plan(campaign: Campaign, overrides: dict | None = None) -> dict:
         for key in ASSUMPTION_KEYS:
             if key in given and given[key] not in (None, ""):
                 values[key], sources[key] = _decimal(key, given[key]), origin
-    for key in ("ctr", "click_to_lead", "lead_to_order"):
+    for key in RATE_KEYS:
         if values[key] > 1:
             raise PlanError(key, _("A rate is a share between 0 and 1 (0.05 is 5 %)."))
     notes = []
@@ -196,8 +197,7 @@ def plan(campaign: Campaign, overrides: dict | None = None) -> dict:
         "daily_budget": _q(daily, CENT),
         "monthly_budget": _q(monthly, CENT),
         "assumptions": {
-            key: _q(value, RATIO if key in ("ctr", "click_to_lead", "lead_to_order") else CENT)
-            for key, value in values.items()
+            key: _q(value, RATIO if key in RATE_KEYS else CENT) for key, value in values.items()
         },  # fmt: skip
         "sources": sources,
         "search_volume": volume,

@@ -32,7 +32,16 @@ from smmdesk.ads.models import Campaign, Platform, StatRow, StatsImport
 from smmdesk.ads.stats_read import StatsRefused, apply_mapping, read_source, read_table
 from smmdesk.audience.rows import Bad, cell_text, parse_date, parse_price_text
 
-__all__ = ["IMPORT_PLATFORMS", "NotAllowed", "StatsRefused", "import_file", "import_stats"]
+__all__ = [
+    "IMPORT_PLATFORMS",
+    "NotAllowed",
+    "StatsRefused",
+    "check_platform",
+    "clean_row",
+    "import_file",
+    "import_stats",
+    "require_manage",
+]
 
 IMPORT_PLATFORMS = (Platform.YANDEX_DIRECT, Platform.GOOGLE_ADS, Platform.VK_ADS)
 SUMMARY_WORDS = ("итого", "всего", "total")
@@ -51,7 +60,12 @@ class NotAllowed(StatsRefused):
         super().__init__(message or _("Your role may not import ad statistics."), field="membership")
 
 
-def _platform(platform: str) -> str:
+def require_manage(membership: Membership | None) -> None:
+    if membership is None or not allowed(membership.role, "ads.manage"):
+        raise NotAllowed()
+
+
+def check_platform(platform: str) -> str:
     if platform not in IMPORT_PLATFORMS:
         raise StatsRefused(
             _("Statistics can be imported from %(list)s.") % {"list": ", ".join(IMPORT_PLATFORMS)},
@@ -98,7 +112,7 @@ def _date(value, today):
     return parse_date(value, today)
 
 
-def _clean(cells: list, mapping: dict[str, int], today) -> tuple[dict | None, list[tuple[str, str]]]:
+def clean_row(cells: list, mapping: dict[str, int], today) -> tuple[dict | None, list[tuple[str, str]]]:
     """(key and measures, or None for a summary row; [(field, message)])."""
 
     def cell(field):
@@ -147,8 +161,7 @@ def import_stats(
     membership: Membership, upload_or_path, platform: str, mapping: dict | None = None
 ) -> StatsImport:
     """Import a report as `membership` (ads.manage); raises StatsRefused (NotAllowed) for unusable input."""
-    if membership is None or not allowed(membership.role, "ads.manage"):
-        raise NotAllowed()
+    require_manage(membership)
     return import_file(membership.workspace, upload_or_path, platform, mapping, membership=membership)
 
 
@@ -156,7 +169,7 @@ def import_file(
     workspace: Workspace, source, platform: str, mapping: dict | None = None, *, membership=None
 ) -> StatsImport:
     """Import a report into the workspace (the CLI's entry, no role to check)."""
-    platform = _platform(platform)
+    platform = check_platform(platform)
     if mapping is not None and not isinstance(mapping, dict):
         raise StatsRefused(_("The mapping must be an object of field: column."), field="mapping")
     content, file_name = read_source(source)
@@ -167,7 +180,7 @@ def import_file(
     errors: list[dict] = []
     good = 0
     for number, cells in rows:
-        out, problems = _clean(cells, columns, today)
+        out, problems = clean_row(cells, columns, today)
         if out is None:
             continue
         if problems:

@@ -15,6 +15,7 @@ import io
 from pathlib import Path
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from smmdesk.audience.importer import header_key
 
@@ -27,23 +28,44 @@ REQUIRED = ("date", "campaign")
 MEASURES = ("impressions", "clicks", "cost")
 FIELDS = ("date", "campaign", "ad_group", "keyword", "impressions", "clicks", "cost", "conversions")
 
-# Header names as the three platforms write them (en and ru interfaces), compared after header_key().
+# Header names as the three platforms write them in their en, ru and sk interfaces (and as people name
+# such columns), compared after header_key(): case, Latin accents and punctuation do not matter.
 HEADER_NAMES: dict[str, tuple[str, ...]] = {
-    "date": ("дата", "день", "day", "date", "dátum", "date start", "дата начала"),
-    "campaign": ("кампания", "название кампании", "campaign", "campaign name", "кампания название", "kampaň"),
+    "date": ("дата", "день", "day", "date", "dátum", "deň", "date start", "дата начала"),
+    "campaign": ("кампания", "название кампании", "кампания название", "campaign", "campaign name",
+                 "kampaň", "názov kampane"),
     # VK Ads reports by ad ("Объявление"): there is no ad column, so an ad is kept as the ad group.
     "ad_group": ("группа", "группа объявлений", "название группы", "ad group", "ad group name", "ad set",
-                 "объявление", "ad", "название объявления"),
-    "keyword": ("условие показа", "ключевая фраза", "фраза", "keyword", "search keyword", "search term"),
-    "impressions": ("показы", "impr", "impressions", "zobrazenia"),
-    "clicks": ("клики", "clicks", "kliknutia"),
-    "cost": ("расход", "расход руб", "расход eur", "расход, руб", "потрачено", "cost", "spent",
+                 "ad set name", "reklamná skupina", "názov reklamnej skupiny", "объявление", "ad",
+                 "ad name", "название объявления"),
+    "keyword": ("условие показа", "ключевая фраза", "фраза", "ключевое слово", "keyword", "search keyword",
+                "search term", "kľúčové slovo"),
+    "impressions": ("показы", "impr", "impressions", "zobr", "zobrazenia"),
+    "clicks": ("клики", "переходы", "clicks", "kliknutia"),
+    "cost": ("расход", "расход руб", "расход eur", "потрачено", "стоимость", "затраты", "cost", "spent",
              "amount spent", "spend", "cena", "náklady"),
-    "conversions": ("конверсии", "conversions", "conv", "целевые действия", "результаты", "konverzie"),
+    "conversions": ("конверсии", "целевые действия", "результаты", "conversions", "conv", "results",
+                    "konverzie"),
 }  # fmt: skip
 _EXACT = {header_key(name): field for field, names in HEADER_NAMES.items() for name in names}
-# A header that starts with one of these words names the field ("Расход (руб.)", "Потрачено, ₽", "Cost (EUR)").
-_PREFIXES = {"расход": "cost", "потрачено": "cost", "cost": "cost", "конверсии": "conversions"}
+# A header that is one of these words and a short tail names the field: a currency ("Расход (руб.)",
+# "Потрачено, ₽", "Cost (EUR)") or a qualifier ("Конверсии (все)"). A longer tail is another measure:
+# "Cost / conv.", "Расход за клик".
+_PREFIXES = {
+    **dict.fromkeys(("расход", "потрачено", "стоимость", "затраты", "cost", "spent", "naklady"), "cost"),
+    **dict.fromkeys(("конверсии", "conversions", "konverzie"), "conversions"),
+}
+_SHORT_TAIL = 3
+FIELD_LABELS = {
+    "date": gettext_lazy("Date"),
+    "campaign": gettext_lazy("Campaign"),
+    "ad_group": gettext_lazy("Ad group"),
+    "keyword": gettext_lazy("Keyword"),
+    "impressions": gettext_lazy("Impressions"),
+    "clicks": gettext_lazy("Clicks"),
+    "cost": gettext_lazy("Cost"),
+    "conversions": gettext_lazy("Conversions"),
+}
 
 
 class StatsRefused(Exception):
@@ -122,10 +144,17 @@ def recognise(headers: list) -> dict[str, int]:
     mapping: dict[str, int] = {}
     for index, header in enumerate(headers):
         key = header_key(header or "")
-        field = _EXACT.get(key) or next((f for word, f in _PREFIXES.items() if key.startswith(word)), None)
+        field = _EXACT.get(key) or _by_prefix(key)
         if field and field not in mapping:
             mapping[field] = index
     return mapping
+
+
+def _by_prefix(key: str) -> str | None:
+    first, _space, tail = key.partition(" ")
+    if first in _PREFIXES and all(len(word) <= _SHORT_TAIL for word in tail.split()):
+        return _PREFIXES[first]
+    return None
 
 
 def _usable(mapping: dict[str, int]) -> bool:

@@ -1,4 +1,5 @@
-"""Background work for ads: the daily check of each campaign's cost per order against its target."""
+"""Background work for ads: the daily check of each campaign's cost per order against its target, and
+the hourly removal of uploaded statistics reports nobody imported."""
 
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
@@ -15,3 +16,12 @@ def cpa_alerts_task() -> None:
     ids = Campaign.objects.filter(target_cpa__isnull=False).values_list("workspace", flat=True).distinct()
     for workspace in Workspace.objects.filter(pk__in=ids).order_by("pk"):
         notify_cpa_alerts(workspace)
+
+
+@db_periodic_task(crontab(minute="47"))
+def discard_abandoned_stats_uploads() -> None:
+    """Delete reports uploaded more than a day ago and never imported. Idempotent: each row is taken with
+    a conditional delete, so a second run finds nothing to do."""
+    from smmdesk.ads.stats_upload import discard_abandoned
+
+    discard_abandoned()

@@ -1,17 +1,19 @@
 """A campaign's page: its settings, ad groups with keywords and match types, ads with a live character
-counter per field and the platform's limit warnings (limits.check), the budget planner with editable
-assumptions and a what-if table, export downloads, and the campaign's effectiveness."""
+counter per field (sitelinks too, for contextual ads) and the platform's limit warnings (limits.check),
+the budget planner with editable assumptions (recalculated for anyone who reads, saved by ads.manage) and
+a what-if table, export downloads, and the campaign's effectiveness."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from smmdesk.accounts.access import workspace_view
+from smmdesk.accounts.access import can, workspace_view
 from smmdesk.ads.forms import AdForm, AssumptionsForm, SettingsForm, add_errors
 from smmdesk.ads.models import Ad, Campaign, Platform
 from smmdesk.ads.views import MANAGE, VIEW, ads_url, check_refusal, refusals, render_page
@@ -45,7 +47,8 @@ def _problems(campaign: Campaign) -> list:
 
 
 def _ad_row(campaign: Campaign, ad: Ad, form: AdForm | None = None) -> dict:
-    """The ad's form with only the platform's fields, each carrying its limit for the live counter."""
+    """The ad's form with only the platform's fields, each carrying its limit for the live counter; a
+    contextual ad's sitelinks as slots: the filled ones and two empty ones (at least four)."""
     from smmdesk.ads import limits
 
     form = form or AdForm.of(ad)
@@ -53,11 +56,22 @@ def _ad_row(campaign: Campaign, ad: Ad, form: AdForm | None = None) -> dict:
     for field, table, key in COUNTED.get(campaign.platform, ()):
         size = getattr(limits, table, {}).get(key)
         if isinstance(size, int):
-            form.fields[field].widget.attrs.update(
-                {"data-limit": size, "data-per-line": "1" if field in LIST_FIELDS else "0"}
-            )
+            _count(form, field, size, per_line=field in LIST_FIELDS)
         shown.append(field)
-    return {"ad": ad, "form": form, "fields": [form[name] for name in shown]}
+    table = limits.GOOGLE if campaign.platform == Platform.GOOGLE_ADS else limits.YANDEX
+    slots = min(form.sitelink_slots, max(4, form.filled_slots() + 2)) if form.sitelink_slots else 0
+    sitelinks = []
+    for slot in range(slots):
+        names = [form.slot_field(slot, part) for part in form.sitelink_parts]
+        for part, name in zip(form.sitelink_parts, names, strict=True):
+            if part != "url":
+                _count(form, name, table["sitelink_text" if part == "text" else "sitelink_description"])
+        sitelinks.append({"number": slot + 1, "fields": [form[name] for name in names]})
+    return {"ad": ad, "form": form, "fields": [form[name] for name in shown], "sitelinks": sitelinks}
+
+
+def _count(form: AdForm, name: str, size: int, per_line: bool = False) -> None:
+    form.fields[name].widget.attrs.update({"data-limit": size, "data-per-line": "1" if per_line else "0"})
 
 
 def _plan(campaign: Campaign, assumptions: AssumptionsForm):
@@ -99,10 +113,11 @@ def _effect(campaign: Campaign) -> dict | None:
     return campaign_row(campaign, effect) if effect else None
 
 
-def _page(request, campaign: Campaign, settings=None, ad_forms=None, status=200):
+def _page(request, campaign: Campaign, settings=None, ad_forms=None, assumptions=None, status=200):
     from smmdesk.ads.exports import formats_for
 
-    assumptions = AssumptionsForm(request.GET or None, auto_id="plan_%s")
+    if assumptions is None:
+        assumptions = AssumptionsForm.of(campaign, request.GET)
     result, table = _plan(campaign, assumptions)
     ad_forms = ad_forms or {}
     context = {
@@ -153,7 +168,7 @@ def campaign_view(request, campaign_id: int):
 def ad_view(request, campaign_id: int, ad_id: int):
     campaign = _campaign(request, campaign_id)
     ad = get_object_or_404(Ad, pk=ad_id, campaign=campaign)
-    form = AdForm(request.POST, auto_id=f"ad{ad.pk}_%s")
+    form = AdForm(request.POST, auto_id=f"ad{ad.pk}_%s", platform=campaign.platform)
     if form.is_valid():
         from smmdesk.ads import actions
 
@@ -166,6 +181,31 @@ def ad_view(request, campaign_id: int, ad_id: int):
             messages.success(request, _("Ad saved."))
             return redirect(ads_url(request, "campaign", campaign_id=campaign.pk) + f"#ad-{ad.pk}")
     return _page(request, campaign, ad_forms={ad.pk: form}, status=400)
+
+
+@workspace_view(VIEW)
+@require_POST
+def plan_view(request, campaign_id: int):
+    """The planner form: "recalculate" shows the plan with what was typed (anyone who reads ads);
+    "save" keeps the assumptions as the campaign's (ads.manage only)."""
+    campaign = _campaign(request, campaign_id)
+    form = AssumptionsForm.of(campaign, request.POST)
+    if request.POST.get("step") != "save":
+        return _page(request, campaign, assumptions=form)
+    if not can(request, MANAGE):
+        raise PermissionDenied(_("Your role may only recalculate the plan."))
+    if form.is_valid():
+        from smmdesk.ads import actions
+
+        try:
+            actions.update_campaign(request.membership, campaign, {"assumptions": form.saved()})
+        except refusals() as error:
+            check_refusal(error)
+            add_errors(form, error)
+        else:
+            messages.success(request, _("Assumptions saved."))
+            return redirect(ads_url(request, "campaign", campaign_id=campaign.pk) + "#plan-heading")
+    return _page(request, campaign, assumptions=form, status=400)
 
 
 @workspace_view(MANAGE)
@@ -199,6 +239,7 @@ def export_view(request, campaign_id: int):
 urlpatterns = [
     path("<int:campaign_id>/", campaign_view, name="campaign"),
     path("<int:campaign_id>/ads/<int:ad_id>/", ad_view, name="ad"),
+    path("<int:campaign_id>/plan/", plan_view, name="plan"),
     path("<int:campaign_id>/delete/", delete_view, name="delete"),
     path("<int:campaign_id>/export/", export_view, name="export"),
 ]

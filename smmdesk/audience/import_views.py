@@ -24,6 +24,7 @@ from smmdesk.audience import imports
 from smmdesk.audience.forms import MappingForm, UploadForm, add_errors
 from smmdesk.audience.models import ImportJob
 from smmdesk.audience.views import MANAGE, VIEW, audience_url, refused, render_page
+from smmdesk.core.column_mapping import preview_table
 
 JOBS_SHOWN = 20
 PREVIEW_ROWS = 10
@@ -70,31 +71,11 @@ def _job(request, job_id) -> ImportJob:
 
 def _preview(job: ImportJob, labels: dict[str, str]) -> dict:
     """The first rows as the current mapping reads them, with their errors; or why they cannot be read."""
-    columns = (
-        [name for name in labels if job.mapping.get(name) is not None]
-        if isinstance(job.mapping, dict)
-        else []
-    )
     try:
         found = imports.preview(job, limit=PREVIEW_ROWS)
     except imports.ImportRefused as error:
         return {"columns": [], "rows": [], "error": refused(error)}
-    rows = []
-    for item in found:
-        errors = [
-            {"field": labels.get(e.get("field") or "", e.get("field") or ""), "message": e.get("message", "")}
-            for e in item.get("errors", [])
-        ]
-        values = item.get("values", {})
-        rows.append(
-            {
-                "row": item.get("row"),
-                "cells": [values.get(name, "") for name in columns],
-                "errors": errors,
-                "bad_fields": {e.get("field") for e in item.get("errors", [])},
-            }
-        )
-    return {"columns": [{"name": n, "label": labels[n]} for n in columns], "rows": rows, "error": ""}
+    return preview_table(labels, job.mapping, found)
 
 
 def _result(job: ImportJob, labels: dict[str, str]) -> dict:

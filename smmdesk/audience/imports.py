@@ -46,6 +46,7 @@ from smmdesk.audience.rows import (
     service_key,
 )
 from smmdesk.audience.rows import excel_serial_date as _excel_serial_date
+from smmdesk.core.column_mapping import mapping_errors
 from smmdesk.inbox.reports import safe_cell, workspace_zone
 
 __all__ = ["FIELDS", "ImportRefused", "InvalidMapping", "NotAllowed", "guess_mapping"]
@@ -119,29 +120,7 @@ def _describe(job: ImportJob, info: importer.FileInfo) -> None:
 
 def check_mapping(headers: list[str], mapping: dict) -> dict[str, int]:
     """A mapping as stored (field -> column index, unmapped fields left out); InvalidMapping otherwise."""
-    errors: list[tuple[str, str]] = []
-    clean: dict[str, int] = {}
-    if not isinstance(mapping, dict):
-        raise InvalidMapping([("mapping", _("The mapping must be field: column pairs."))])
-    for field, column in mapping.items():
-        if field not in FIELD_NAMES:
-            errors.append((str(field), _("There is no field %(field)s.") % {"field": field}))
-            continue
-        if column is None or column == "":
-            continue
-        if isinstance(column, str) and column.strip().isdigit():
-            column = int(column)
-        if isinstance(column, bool) or not isinstance(column, int) or not 0 <= column < len(headers):
-            errors.append((field, _("No such column in the file.")))
-            continue
-        clean[field] = column
-    for field in REQUIRED:
-        if field not in clean and not any(name == field for name, _m in errors):
-            errors.append((field, _("Choose the column with this field.")))
-    columns = Counter(clean.values())
-    for field, column in clean.items():
-        if columns[column] > 1:
-            errors.append((field, _("This column is chosen for another field too.")))
+    clean, errors = mapping_errors(headers, mapping, FIELD_NAMES, REQUIRED)
     if errors:
         raise InvalidMapping(errors)
     return clean

@@ -1,8 +1,10 @@
 """Ads in the served product, on the demo: the SMM manager builds contextual campaigns from the demo's
 keyword clusters (one for Google Ads, one for Yandex Direct), sees the platform limits warnings and makes
-a headline too long in the ad editor (its live counter turns red, and saving names the field), downloads
-the Google Ads Editor and Direct Commander files and reads them back with our parsers, imports a stats
-report written here with one bad row, and sees the ROMI chart on the Effectiveness page.
+a headline and a sitelink too long in the ad editor (their live counters turn red, and saving names the
+fields), saves the planner's assumptions, downloads the Google Ads Editor and Direct Commander files and
+reads them back with our parsers, uploads a stats report written here with one bad row, checks its
+columns on the mapping step (recognised, with the bad row marked in the preview) and imports it, and
+sees the ROMI chart on the Effectiveness page.
 """
 
 from __future__ import annotations
@@ -72,8 +74,20 @@ def test_contextual_campaign_exports_stats_and_romi(page: Page):
     headlines.fill(TOO_LONG)
     expect(counter).to_have_attribute("data-over", "1")
     expect(counter).to_contain_text("/ 30")
+    first_link = editor.get_by_test_id("sitelink").first.get_by_label("Text")
+    link_counter = editor.locator(f'[data-counter-for="{first_link.get_attribute("id")}"]')
+    first_link.fill("Стрижки и укладки в Оренбурге")  # 29 characters; Google allows 25
+    expect(link_counter).to_have_attribute("data-over", "1")
+    expect(link_counter).to_contain_text("29 / 25")
     editor.get_by_test_id("save-ad").click()
     expect(page.get_by_test_id("error-headlines")).to_contain_text("30")
+    expect(page.get_by_test_id("error-sitelink_0_text")).to_contain_text("the limit is 25")
+
+    planner = page.get_by_test_id("plan-form")
+    planner.get_by_label("CTR, %").fill("3.5")
+    planner.get_by_test_id("plan-save").click()
+    expect(page.get_by_text("Assumptions saved.")).to_be_visible()
+    expect(page.get_by_test_id("plan-form").get_by_label("CTR, %")).to_have_value("3.5")
 
     campaign = parsers.google_campaign(parsers.read_google_ads_editor(download(page, "google-ads-editor")))
     assert campaign["name"] == google
@@ -92,6 +106,14 @@ def test_contextual_campaign_exports_stats_and_romi(page: Page):
         {"name": f"google-{marker}.csv", "mimeType": "text/csv", "buffer": stats_report(google)}
     )
     form.get_by_test_id("stats-upload").click()
+    mapping = page.get_by_test_id("mapping-form")
+    for field, column in (("date", "Day"), ("campaign", "Campaign"), ("cost", "Cost"), ("clicks", "Clicks")):
+        expect(mapping.locator(f'select[name="{field}"] option:checked')).to_have_text(column)
+    expect(mapping.locator('[data-testid="preview-row"][data-row="2"]')).to_have_class("row-ok")
+    bad = mapping.locator('[data-testid="preview-row"][data-row="3"]')
+    expect(bad).to_have_class("row-bad")
+    expect(bad).to_contain_text("Impressions: Not a number.")
+    mapping.get_by_test_id("mapping-import").click()
     item = page.locator(f'[data-testid="stats-import"][data-file="google-{marker}.csv"]')
     expect(item).to_contain_text("1 of 2 rows imported")
     expect(item.locator('[data-testid="stats-error"][data-row="3"]')).to_be_visible()

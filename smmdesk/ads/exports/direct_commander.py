@@ -1,15 +1,21 @@
 """Yandex Direct Commander import files: TSV and XLSX with Direct's Russian column titles.
 
-From Direct Commander's "File format and field population rules": columns are recognised by their
+From Direct Commander's help, "File format and field population rules"
+(yandex.com/support/direct-commander-new/en/advanced/file-format): columns are recognised by their
 Russian title, order does not matter and missing columns are allowed. The CSV/TXT variant is UTF-8 with
 the field names on the first line and a tab between fields (not cp1251); the XLSX variant holds one
 campaign. We write the same table into both: the header row first, then one row per keyword.
 
-Layout: every row carries the group's number and name and its negative phrases. The group's first ad
-is repeated on each keyword row ("Доп. объявление группы" = "-"); further ads of the group get rows of
-their own marked "+" with no phrase. Sitelinks are joined with "||" in the three sitelink columns.
-Match types use Direct's operators: broad as is, phrase in quotes (the word set is fixed), exact in
-quotes with "!" before each word (word forms fixed too).
+The column titles and how each is filled are those of Direct's help on XLS/XLSX files
+(yandex.ru/support/direct/ru/alternative-interfaces/xls-interface); the Commander's help links one of
+Direct's XLSX templates: "Доп. объявление группы" is "-" for the group's main ad and "+" for the others; "Фраза (с
+минус-словами)", "Ставка" and "Регион" are filled only on the main ad's rows; the sitelinks' titles,
+descriptions and addresses are each joined with "||"; "Минус-фразы на группу" are separated by commas.
+So the group's first ad is repeated on each keyword row, and further ads of the group get rows of their
+own marked "+" with no phrase. Match types use Direct's operators: broad as is, phrase in quotes (the
+word set is fixed), exact in quotes with "!" before each word (word forms fixed too). The value
+"Текстово-графическое" of "Тип объявления" comes from the template's dictionary sheet, which we could not
+read; docs/ads.md says which titles and values are confirmed and by what.
 
 Yandex Direct marks ads «Реклама» and registers them with its own advertising data operator, so the
 file has no ERID column.
@@ -24,6 +30,7 @@ TSV_FILE = ("tsv", "text/tab-separated-values; charset=utf-8")
 XLSX_FILE = ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 SEPARATOR = "\t"
 LIST_SEPARATOR = "||"
+NEGATIVE_SEPARATOR = ", "
 HEADERS = [
     "Доп. объявление группы",
     "Тип объявления",
@@ -54,8 +61,8 @@ def phrase(text: str, match_type: str) -> str:
     return text
 
 
-def negatives(words) -> str:
-    return " ".join("-" + word for word in words)
+def negatives(phrases) -> str:
+    return NEGATIVE_SEPARATOR.join(phrases)
 
 
 def _ad_cells(ad, extra: bool) -> dict:
@@ -80,12 +87,11 @@ def rows(campaign):
         base = {
             "Номер группы": str(number),
             "Название группы": group.name,
-            "Регион": campaign.city,
             "Минус-фразы на группу": negatives(group.negative_keywords),
         }
         first = _ad_cells(ads[0], extra=False) if ads else {}
         for keyword in keywords or [None]:
-            row = {**base, **first}
+            row = {**base, **first, "Регион": campaign.city}
             if keyword is not None:
                 row["Фраза (с минус-словами)"] = phrase(keyword.text, keyword.match_type)
                 row["Ставка"] = amount(keyword.max_cpc)

@@ -77,11 +77,11 @@ def _rows(campaign):
             row.update(zip(DESCRIPTIONS, ad.descriptions, strict=False))
             yield row
             for link in ad.sitelinks:
-                # Editor's sitelinks take two short description lines; ours is one text, kept as line 1.
                 yield {
                     **here,
                     "Link text": link.get("text", ""),
                     "Description line 1": link.get("description", ""),
+                    "Description line 2": link.get("description2", ""),
                     "Final URL": link.get("url", ""),
                 }
 

@@ -217,3 +217,28 @@ def test_delete_campaign_removes_its_parts(built):
     campaign = _contextual(built)
     actions.delete_campaign(built["owner"], campaign)
     assert not Campaign.objects.exists() and not AdGroup.objects.exists() and not Ad.objects.exists()
+
+
+@pytest.mark.parametrize("platform", ["google", "yandex"])
+def test_sitelinks_from_long_page_titles_keep_the_platform_rules(built, platform):
+    for n in range(4):  # enough pages for four sitelinks per ad
+        Page.objects.create(
+            workspace=built["workspace"], slug=f"extra-{n}", language="ru", title="x", description="x",
+            h1="x", intro="x", published=True,
+        )  # fmt: skip
+    for n, page in enumerate(Page.objects.filter(workspace=built["workspace"])):
+        page.h1 = f"Стрижки и укладки для всех {n}!"  # 30 characters with Direct's forbidden sign
+        page.description = "Мастера с опытом, запись онлайн, скидка на первый визит и удобная парковка рядом."
+        page.save()
+    campaign = _contextual(built, platform=platform)
+    assert limits.errors(limits.check(campaign)) == []
+    for ad in campaign.ads.all():
+        assert ad.sitelinks
+        if platform == "yandex":
+            assert 1 < len(ad.sitelinks) < 4  # 29-character texts: only two fit in 66
+            assert sum(len(link["text"]) for link in ad.sitelinks[:4]) <= 66
+            assert not any("!" in link["text"] for link in ad.sitelinks)
+        else:
+            assert len(ad.sitelinks) == 4
+            assert all(link["description"] and link["description2"] for link in ad.sitelinks)
+            assert all(len(link["description2"]) <= 35 for link in ad.sitelinks)

@@ -138,3 +138,22 @@ def test_other_workspaces_ids_are_404(built, contextual, login):
     outsider = login(cast.outsider)
     assert call(outsider, "get", "campaigns").status_code == 404
     assert Campaign.objects.filter(pk=theirs.pk, name="T").exists()
+
+
+def test_stats_import_takes_a_mapping_for_headers_it_does_not_know(contextual, time_machine):
+    time_machine.move_to("2026-11-20 12:00Z")
+    client, made = contextual
+    report = "d;c;n\n2026-11-18;Search;50\n"
+
+    def send(mapping):
+        upload = SimpleUploadedFile("plain.csv", report.encode(), content_type="text/csv")
+        return client.post(
+            "/api/w/salon/ads/stats", {"platform": "google", "file": upload, "mapping": mapping}
+        )
+
+    assert fields(send("")) == {"mapping"}  # nothing recognised: the report cannot be read alone
+    assert fields(send("{not json")) == {"mapping"}
+    assert fields(send(json.dumps({"date": "d", "campaign": "c", "clicks": "nope"}))) == {"mapping"}
+    response = send(json.dumps({"date": "d", "campaign": 1, "clicks": "n"}))
+    assert response.status_code == 201, response.content
+    assert StatRow.objects.get().clicks == 50 and StatRow.objects.get().campaign_id == made["id"]

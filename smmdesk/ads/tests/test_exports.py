@@ -45,6 +45,8 @@ SITELINKS = [
     {"text": "Цены", "description": "Стрижки от 600 ₽", "url": "https://example.test/prices"},
     {"text": "Запись", "description": "Онлайн за минуту", "url": "https://example.test/book"},
 ]
+# Google Ads wants a sitelink's two description lines together.
+GOOGLE_SITELINKS = [{**link, "description2": "Без очереди"} for link in SITELINKS]
 
 
 def contextual(workspace, platform):
@@ -65,7 +67,7 @@ def contextual(workspace, platform):
             position=1,
             headlines=[f"Заголовок «{n}»" for n in range(1, 16)],
             descriptions=["Стрижка; быстро, «чисто»", 'Скидка "10 %"', "Третье", "Четвёртое"],
-            sitelinks=SITELINKS,
+            sitelinks=GOOGLE_SITELINKS,
         )
     else:
         builders.ad(
@@ -91,7 +93,8 @@ def expected_groups(campaign, platform):
                         "path2": ad.path2,
                         "final_url": url,
                         "sitelinks": [
-                            {k: link[k] for k in ("text", "description", "url")} for link in ad.sitelinks
+                            {k: link[k] for k in ("text", "description", "description2", "url")}
+                            for link in ad.sitelinks
                         ],
                     }
                 )
@@ -163,8 +166,11 @@ def test_direct_commander_round_trip(cast, fmt):
         '"!барбершоп !оренбург"',
         '"детская стрижка"',
     ]
-    assert rows[0]["Минус-фразы на группу"] == "-бесплатно -своими руками"
+    # Direct's help: group negative phrases are separated by commas, so a phrase of two words stays one.
+    assert rows[0]["Минус-фразы на группу"] == "бесплатно, своими руками"
     assert [r["Доп. объявление группы"] for r in rows] == ["-", "-", "-", "+", "-"]
+    # The region is filled on the main ad's rows only, as Direct's help says.
+    assert [r["Регион"] for r in rows] == ["Оренбург", "Оренбург", "Оренбург", "", "Оренбург"]
 
 
 def test_the_direct_xlsx_keeps_formula_like_text_as_text(cast):

@@ -34,6 +34,12 @@ def three(first):
     return [first, "Запись онлайн", "Ленинский район"]
 
 
+def sized(n, letter="з"):
+    """n characters of short words: Direct also limits the length of each word."""
+    text = ((letter * 9 + " ") * n)[:n]
+    return text[:-1] + letter if text.endswith(" ") else text
+
+
 CASES = [
     # (platform, field reported, ad fields at the limit, ad fields over it)
     (G, "headline 1", {"headlines": three("ж" * 30)}, {"headlines": three("ж" * 31)}),
@@ -50,18 +56,23 @@ CASES = [
         {"sitelinks": [{"text": "s" * 25, "url": builders.URL}]},
         {"sitelinks": [{"text": "s" * 26}]},
     ),
-    (Y, "title 1", {"headlines": ["з" * 56, "Запись"]}, {"headlines": ["з" * 57, "Запись"]}),
-    (Y, "title 2", {"headlines": ["Стрижка", "з" * 30]}, {"headlines": ["Стрижка", "з" * 31]}),
+    (Y, "title 1", {"headlines": [sized(56), "Запись"]}, {"headlines": [sized(57), "Запись"]}),
+    (Y, "title 2", {"headlines": ["Стрижка", sized(30)]}, {"headlines": ["Стрижка", sized(31)]}),
     (Y, "title 1", {"headlines": ["Стрижка"]}, {"headlines": []}),
-    (Y, "text", {"descriptions": ["т" * 81]}, {"descriptions": ["т" * 82]}),
+    (Y, "text", {"descriptions": [sized(81, "т")]}, {"descriptions": [sized(82, "т")]}),
     (Y, "display link", {"path1": "l" * 20}, {"path1": "l" * 21}),
     (Y, "sitelinks", {"sitelinks": [{"text": "s"}] * 8}, {"sitelinks": [{"text": "s"}] * 9}),
-    (Y, "sitelink text", {"sitelinks": [{"text": "s" * 30}]}, {"sitelinks": [{"text": "s" * 31}]}),
+    (
+        Y,
+        "sitelink text",
+        {"sitelinks": [{"text": sized(30, "s")}]},
+        {"sitelinks": [{"text": sized(31, "s")}]},
+    ),
     (
         Y,
         "sitelink description",
-        {"sitelinks": [{"text": "s", "description": "d" * 60}]},
-        {"sitelinks": [{"text": "s", "description": "d" * 61}]},
+        {"sitelinks": [{"text": "s", "description": sized(60, "d")}]},
+        {"sitelinks": [{"text": "s", "description": sized(61, "d")}]},
     ),
     (VK, "title", {"title": "з" * 40}, {"title": "з" * 41}),
     (VK, "text", {"text": "т" * 220}, {"text": "т" * 221}),
@@ -166,3 +177,71 @@ def test_a_clean_campaign_has_no_errors(cast):
         builders.keyword(ad_group, "мужская стрижка")
         builders.ad(campaign, ad_group)
         assert limits.errors(limits.check(campaign)) == []
+
+
+def test_direct_limits_the_length_of_each_word(cast):
+    fine = {"headlines": ["а" * 22, "б" * 22], "descriptions": ["в" * 23]}
+    assert not {"title 1", "title 2", "text"} & fields(problems_for(cast.workspace, Y, **fine))
+    over = {"headlines": ["а" * 23, "Запись " + "б" * 23], "descriptions": ["Мастер " + "в" * 24]}
+    problems = [
+        p for p in problems_for(cast.workspace, Y, **over) if p.field in ("title 1", "title 2", "text")
+    ]
+    assert sorted(p.field for p in problems) == ["text", "title 1", "title 2"]
+    assert all("longer than" in p.message for p in problems)
+    keyword = "к" * 36
+    reported = [
+        p for p in problems_for(cast.workspace, Y, keywords=["к" * 35, keyword]) if p.field == "keyword"
+    ]
+    assert [p.item for p in reported] == [f"keyword «{keyword}»"]
+
+
+@pytest.mark.parametrize(
+    ("path", "ok"), [("strizhka-№1/50%#", True), ("стрижка", True), ("cut_here", False), ("a.b", False)]
+)
+def test_direct_display_link_takes_letters_digits_and_few_signs(cast, path, ok):
+    reported = "display link" in fields(problems_for(cast.workspace, Y, path1=path))
+    assert reported is not ok
+
+
+def link(text, **parts):
+    return {"text": text, "url": builders.URL.format(p="yandex"), **parts}
+
+
+def test_direct_sitelink_texts_of_each_four_add_up_to_at_most_66(cast):
+    at_limit = [link(sized(16, "а")), link(sized(16, "б")), link(sized(16, "в")), link(sized(18, "г"))]
+    assert "sitelinks" not in fields(problems_for(cast.workspace, Y, sitelinks=at_limit + at_limit))
+    over = at_limit[:3] + [link(sized(19, "г"))]
+    (problem,) = [
+        p for p in problems_for(cast.workspace, Y, sitelinks=at_limit + over) if p.field == "sitelinks"
+    ]
+    assert "5–8" in problem.message and "67" in problem.message and "66" in problem.message
+
+
+@pytest.mark.parametrize("sign", ["!", "?", "[", "]"])
+def test_direct_sitelinks_refuse_some_signs(cast, sign):
+    problems = problems_for(cast.workspace, Y, sitelinks=[link(f"Цены{sign}", description=f"Скидки{sign}")])
+    assert {"sitelink text", "sitelink description"} <= fields(problems)
+    assert not {"sitelink text", "sitelink description"} & fields(
+        problems_for(cast.workspace, Y, sitelinks=[link("Цены", description="Скидки, акции.")])
+    )
+
+
+def test_google_sitelinks_take_both_description_lines_or_neither(cast):
+    def reported(**parts):
+        problems = problems_for(cast.workspace, G, sitelinks=[link("Цены", **parts)])
+        return fields(problems) & {"sitelink description", "sitelink description 2"}
+
+    assert reported() == set()
+    assert reported(description="Стрижки от 600 ₽", description2="Запись онлайн") == set()
+    assert reported(description="Стрижки от 600 ₽") == {"sitelink description 2"}
+    assert reported(description2="Запись онлайн") == {"sitelink description"}
+    assert reported(description="д" * 35, description2="д" * 36) == {"sitelink description 2"}
+
+
+@pytest.mark.parametrize(
+    "url", ["", "ftp://example.test/", "javascript:alert(1)", "https://", "https://a b.test/"]
+)
+def test_a_sitelink_needs_an_http_address(cast, url):
+    for platform in (G, Y):
+        problems = problems_for(cast.workspace, platform, sitelinks=[{"text": "Цены", "url": url}])
+        assert "sitelink URL" in fields(problems)

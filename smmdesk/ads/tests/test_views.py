@@ -120,6 +120,11 @@ def test_stats_upload_shows_row_errors_and_effectiveness_draws_the_chart(manager
     upload = SimpleUploadedFile("report.csv", stats_file(campaign.name), content_type="text/csv")
     response = manager.post(url(built["cast"], "stats/"), {"platform": "google", "file": upload})
     assert response.status_code == 302, response.content.decode()[:2000]
+    mapping = manager.get(response["Location"]).content.decode()
+    assert 'data-testid="preview-row" data-row="3"' in mapping  # the bad row, before importing
+    columns = {"date": 0, "campaign": 1, "ad_group": 2, "keyword": 3, "impressions": 4, "clicks": 5}
+    response = manager.post(response["Location"], {**columns, "cost": 6, "conversions": 7, "step": "import"})
+    assert response.status_code == 302 and response["Location"].endswith("/stats/")
     page = manager.get(url(built["cast"], "stats/")).content.decode()
     assert 'data-testid="stats-error" data-row="3"' in page
     assert StatRow.objects.filter(campaign=campaign).count() == 1

@@ -1,9 +1,11 @@
 // Live character counters for the ad editor: each field with data-limit shows its length (the longest
 // line for one-per-line fields) against the platform's limit, and is marked when it goes over.
 (function () {
+  // Characters as the server counts them (code points), so an emoji is one, not two.
+  function size(text) { return Array.from(text).length; }
   function longest(field) {
-    if (field.dataset.perLine !== "1") return field.value.length;
-    return field.value.split("\n").reduce(function (most, line) { return Math.max(most, line.trim().length); }, 0);
+    if (field.dataset.perLine !== "1") return size(field.value);
+    return field.value.split("\n").reduce(function (most, line) { return Math.max(most, size(line.trim())); }, 0);
   }
   function update(field) {
     var counter = document.querySelector('[data-counter-for="' + field.id + '"]');
