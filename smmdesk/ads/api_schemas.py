@@ -80,7 +80,7 @@ class AdOut(Schema):
     final_url: str
 
 
-class KeywordOut(Schema):
+class AdKeywordOut(Schema):
     text: str
     match_type: str
     max_cpc: float | None
@@ -92,7 +92,7 @@ class AdGroupOut(Schema):
     cluster_id: int | None
     final_url: str
     negative_keywords: list[str]
-    keywords: list[KeywordOut]
+    keywords: list[AdKeywordOut]
 
 
 class CampaignOut(Schema):
@@ -160,6 +160,6 @@ class StatsImportOut(Schema):
     created_at: dt.datetime
 
 
-class PeriodIn(Schema):
+class AdsPeriodIn(Schema):
     start: dt.date | None = None
     end: dt.date | None = None
