@@ -103,9 +103,12 @@ def test_backup_then_restore_into_empty_data_dir(tmp_path):
         assert again.returncode != 0 and "already" in again.stderr.lower()
     finally:
         if cleanup:
-            import psycopg
+            drop_databases(*cleanup)
 
-            admin, names = cleanup
-            with psycopg.connect(admin, autocommit=True) as conn:
-                for name in names:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+def drop_databases(admin: str, names: list[str]) -> None:
+    import psycopg
+
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
