@@ -204,7 +204,7 @@ def test_generate_prints_a_key_and_the_steps():
 @pytest.mark.dbqueue
 def test_the_command_on_a_data_dir_whose_key_file_lists_new_then_old(tmp_path):
     """The whole operator path: key file OLD, a channel saved, NEW put first, rotate-key, OLD removed."""
-    from tests.test_backup_cli import drop_databases, environment, fresh_postgres_database
+    from tests.test_backup_cli import drop_databases, environment, fresh_postgres_database, run
 
     url, cleanup = None, None
     if os.environ.get("DATABASE_URL"):
@@ -216,17 +216,17 @@ def test_the_command_on_a_data_dir_whose_key_file_lists_new_then_old(tmp_path):
         key_file = data / "encryption_key"
         key_file.write_text(OLD)
         env = environment(data, url)
-        run(env, "smmdesk", "migrate")
-        run(env, "python", "-c", SAVE_CHANNEL)
+        run(env, BIN / "smmdesk", "migrate")
+        run(env, BIN / "python", "-c", SAVE_CHANNEL)
         key_file.write_text(f"{NEW},{OLD}")
-        out = run(env, "smmdesk", "rotate-key")
+        out = run(env, BIN / "smmdesk", "rotate-key")
         assert "re-encrypted 1 stored secrets" in out and f"from {key_file}" in out
-        assert "re-encrypted 0 stored secrets" in run(env, "smmdesk", "rotate-key")
+        assert "re-encrypted 0 stored secrets" in run(env, BIN / "smmdesk", "rotate-key")
         key_file.write_text(NEW)
-        assert run(env, "python", "-c", READ_CHANNEL).strip() == TOKEN
+        assert run(env, BIN / "python", "-c", READ_CHANNEL).strip() == TOKEN
 
         key_file.write_text(STRANGER)
-        refused = run(env, "smmdesk", "rotate-key", expect=1)
+        refused = run(env, BIN / "smmdesk", "rotate-key", expect=1)
         assert refused.returncode == 1
         assert "channels_channel #1 (secrets)" in refused.stderr and "nothing was changed" in refused.stderr
     finally:
@@ -249,12 +249,3 @@ import django; django.setup()
 from smmdesk.channels.models import Channel
 print(Channel.objects.get().typed_config().api_token.get_secret_value())
 """
-
-
-def run(env, program, *args, expect=0):
-    """Run a program of the venv on this checkout's code; its stdout, or the whole result when it is
-    expected to fail."""
-    env = {**env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    result = subprocess.run([BIN / program, *args], env=env, capture_output=True, text=True, timeout=180)
-    assert result.returncode == expect, f"{program} {args}: {result.stderr[-2000:]}"
-    return result.stdout if expect == 0 else result
