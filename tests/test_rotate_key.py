@@ -13,7 +13,7 @@ from django.apps import apps
 from django.db import models
 
 from conftest import make_workspace
-from smmdesk.lib import crypto, keys
+from smmdesk.lib import crypto, keys, sealed
 
 OLD, NEW, STRANGER = (Fernet.generate_key().decode() for _ in range(3))
 TOKEN = "vk-token-abcdef-123456"
@@ -180,6 +180,19 @@ def test_cached_sessions_move_to_the_new_key_too(db, settings):
     settings.SMMDESK_ENCRYPTION_KEYS = [NEW]
     channel.refresh_from_db()
     assert channel.adapter().xrpc._cached()["accessJwt"] == "jwt-access-123456"
+
+
+@pytest.mark.dbqueue
+def test_an_unreachable_cache_does_not_undo_the_database_part(sealed_everywhere, settings, monkeypatch):
+    def down(opener, outcome):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(sealed, "reseal_cache", down)
+    settings.SMMDESK_ENCRYPTION_KEYS = [NEW, OLD]
+    lines = keys.rotate()
+    assert lines[0].startswith("re-encrypted 3 stored secrets")
+    assert "the cache could not be reached (ConnectionError: redis is down)" in lines[1]
+    assert tokens_needing([NEW])[1] == []
 
 
 def test_one_key_only_says_how_to_rotate(db, settings):

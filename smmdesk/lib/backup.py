@@ -421,7 +421,7 @@ def _reencrypt(archive_keys: MultiFernet, using: str) -> int:
     try:
         return sealed.reseal_database(archive_keys, using=using).resealed
     except sealed.UnreadableSecrets as exc:
-        raise BackupError(f"{exc.places[0]}: cannot be decrypted with the archive's keys ({exc})")
+        raise BackupError(f"{exc}: cannot be decrypted with the archive's keys")
 
 
 def _swap_media(media_root: Path, restored: Path, staging: Path) -> None:

@@ -54,7 +54,11 @@ def rotate() -> list[str]:
                 "those channels' credentials again, then run rotate-key again.",
             ]
         )
-    sealed.reseal_cache(opener, outcome)
+    cache_down = None
+    try:
+        sealed.reseal_cache(opener, outcome)
+    except Exception as exc:  # noqa: BLE001 - the database part is done and must still be reported
+        cache_down = f"{exc.__class__.__name__}: {exc}"
     first = f"key 1 ({fingerprint(keys[0])})"
     lines = [
         f"re-encrypted {outcome.resealed} stored secrets under {first}; "
@@ -64,6 +68,11 @@ def rotate() -> list[str]:
         lines.append(
             f"cached sessions and tokens: {outcome.cache_resealed} re-encrypted, "
             f"{outcome.cache_unreadable} unreadable (their channels will sign in again)"
+        )
+    if cache_down:
+        lines.append(
+            f"the cache could not be reached ({cache_down}): cached sessions and tokens stay under the old "
+            "key; run rotate-key again once it answers, or their channels sign in again after the old key goes"
         )
     if len(keys) == 1:
         lines.append(f"Only one key is configured ({where_keys_live()}); every stored secret is under it.")

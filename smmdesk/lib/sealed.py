@@ -38,9 +38,8 @@ class UnreadableSecrets(Exception):
 
     def __init__(self, places: list[str]):
         self.places = places
-        shown = ", ".join(places[:MAX_NAMED])
         more = f" and {len(places) - MAX_NAMED} more" if len(places) > MAX_NAMED else ""
-        super().__init__(f"{len(places)} stored secrets cannot be decrypted: {shown}{more}")
+        super().__init__(", ".join(places[:MAX_NAMED]) + more)
 
 
 @dataclass
@@ -140,6 +139,7 @@ def _reseal_raw_events(reseal: _Resealer, using: str) -> None:
                 if fresh is not None:
                     changed[name] = fresh
         if changed != headers:
+            # No compare-and-set as above: a delivery's headers are written once, when it arrives.
             manager.filter(pk=pk).update(headers=changed)
 
 
