@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint format install install-test browser pdf-libs bench messages clean
+.PHONY: run test lint format install install-test browser pdf-libs bench messages clean audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ format: install-test
 
 test: install-test lint
 	$(BIN)/pytest
+
+# Known vulnerabilities in the installed packages (pip-audit against PyPI's advisory data). Fails on any,
+# and on packages it could not check; pass AUDIT_FLAGS=--allow-unaudited to only list those.
+audit: install-test
+	$(BIN)/python .ci/audit.py $(AUDIT_FLAGS)
 
 # Regenerate the message catalogues after changing strings (needs GNU gettext), then compile them.
 messages: install-test

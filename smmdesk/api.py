@@ -15,6 +15,9 @@ from smmdesk.accounts.models import ApiToken
 from smmdesk.accounts.roles import allowed
 from smmdesk.lib.crypto import token_hash
 
+# The largest page offset accepted: an OFFSET past the database's integer range is an error, not an empty page.
+MAX_OFFSET = 1_000_000
+
 
 class ApiTokenAuth(HttpBearer):
     def authenticate(self, request, token):

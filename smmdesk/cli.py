@@ -318,6 +318,36 @@ def restore(file, force):
     )
 
 
+@main.command("rotate-key")
+@click.option("--generate", is_flag=True, help="Only print a new key and the steps to put it in place.")
+def rotate_key(generate):
+    """Re-encrypt every stored secret under the first key of SMMDESK_ENCRYPTION_KEY."""
+    if generate:
+        from smmdesk.lib.config import new_fernet_key
+
+        click.echo(new_fernet_key())
+        click.echo(ROTATE_STEPS, err=True)
+        return
+    setup_django()
+    require_database()
+    from smmdesk.lib import keys
+
+    try:
+        for line in keys.rotate():
+            click.echo(line)
+    except keys.RotationRefused as exc:
+        for line in exc.lines:
+            click.echo(f"smmdesk: {line}", err=True)
+        sys.exit(1)
+
+
+ROTATE_STEPS = """To rotate to this key:
+  1. put it first in SMMDESK_ENCRYPTION_KEY (or the data dir's encryption_key file), keeping the old
+     key(s) after it, comma-separated: NEW,OLD
+  2. restart every smmdesk process (web, worker, mail-in), so all of them encrypt with NEW
+  3. run `smmdesk rotate-key`; it says when the old key(s) can be removed"""
+
+
 @main.group()
 def channels():
     """Channel adapters."""

@@ -27,6 +27,7 @@ SMMDESK_PUBLIC_URL = CONFIG.public_url
 SMMDESK_INBOUND_EMAIL_DOMAIN = CONFIG.inbound_email_domain
 SMMDESK_TELEGRAM_BOT_TOKEN = CONFIG.telegram_bot_token
 SMMDESK_TELEGRAM_API_URL = CONFIG.telegram_api_url
+SMMDESK_BACKUP = CONFIG.backup
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = """
 import django, json
 django.setup()
@@ -35,6 +36,8 @@ def environment(data_dir, database_url=None):
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "SMMDESK_DATA_DIR": str(data_dir),
         "DJANGO_SETTINGS_MODULE": "smmdesk.settings",
+        # This checkout's code, whichever checkout the venv has installed.
+        "PYTHONPATH": str(ROOT),
     }
     if database_url:
         env["DATABASE_URL"] = database_url
@@ -43,10 +46,11 @@ def environment(data_dir, database_url=None):
     return env
 
 
-def run(env, *args):
+def run(env, *args, expect=0):
+    """Run a command; its stdout, or the whole result when it is expected to fail."""
     result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=180)
-    assert result.returncode == 0, f"{args}: {result.stderr[-2000:]}"
-    return result.stdout
+    assert result.returncode == expect, f"{args}: {result.stderr[-2000:]}"
+    return result.stdout if expect == 0 else result
 
 
 def fresh_postgres_database(url: str) -> str:
@@ -93,19 +97,16 @@ def test_backup_then_restore_into_empty_data_dir(tmp_path):
         assert (tmp_path / "target" / "encryption_key").read_text() != (
             tmp_path / "source" / "encryption_key"
         ).read_text()
-        again = subprocess.run(
-            [BIN / "smmdesk", "restore", str(archive)],
-            env=target,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        assert again.returncode != 0 and "already" in again.stderr.lower()
+        again = run(target, BIN / "smmdesk", "restore", str(archive), expect=1)
+        assert "already" in again.stderr.lower()
     finally:
         if cleanup:
-            import psycopg
+            drop_databases(*cleanup)
 
-            admin, names = cleanup
-            with psycopg.connect(admin, autocommit=True) as conn:
-                for name in names:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+def drop_databases(admin: str, names: list[str]) -> None:
+    import psycopg
+
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -21,12 +21,12 @@ from ninja.files import UploadedFile
 from smmdesk.ads import actions, effectiveness, exports, limits, planner, stats
 from smmdesk.ads.api_schemas import (
     AdOut,
+    AdsPeriodIn,
     AdUpdateIn,
     CampaignDetailOut,
     CampaignIn,
     CampaignOut,
     CampaignUpdateIn,
-    PeriodIn,
     PlanIn,
     ProblemOut,
     StatsImportOut,
@@ -279,7 +279,7 @@ def import_stats(
 
 @router.get("/w/{slug}/ads/effectiveness", response={200: dict, 422: InvalidOut})
 @requires(VIEW)
-def effectiveness_report(request, slug: str, period: Query[PeriodIn]):
+def effectiveness_report(request, slug: str, period: Query[AdsPeriodIn]):
     """CTR, CPC, CPA, conversion rate and ROMI per campaign, ad group, keyword and platform, with the
     channel comparison; orders are attributed by utm_campaign. Default: the last 30 days."""
     end = period.end or business_today(request.workspace)

@@ -81,7 +81,7 @@ class AdOut(Schema):
     final_url: str
 
 
-class KeywordOut(Schema):
+class AdKeywordOut(Schema):
     text: str
     match_type: str
     max_cpc: float | None
@@ -93,7 +93,7 @@ class AdGroupOut(Schema):
     cluster_id: int | None
     final_url: str
     negative_keywords: list[str]
-    keywords: list[KeywordOut]
+    keywords: list[AdKeywordOut]
 
 
 class CampaignOut(Schema):
@@ -161,6 +161,6 @@ class StatsImportOut(Schema):
     created_at: dt.datetime
 
 
-class PeriodIn(Schema):
+class AdsPeriodIn(Schema):
     start: dt.date | None = None
     end: dt.date | None = None

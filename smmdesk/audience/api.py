@@ -18,6 +18,8 @@ from ninja.files import UploadedFile
 from smmdesk.api import InvalidOut, requires
 from smmdesk.audience import actions, imports
 from smmdesk.audience.api_schemas import (
+    AudiencePeriodIn,
+    AudienceReportOut,
     JobOut,
     JobSummaryOut,
     MappingIn,
@@ -27,12 +29,10 @@ from smmdesk.audience.api_schemas import (
     OrderOut,
     OrderPage,
     OrdersIn,
-    PeriodIn,
     ProgressOut,
-    ReportOut,
     SegmentIn,
     SegmentOut,
-    SuggestionOut,
+    SegmentSuggestionOut,
     UnknownServiceOut,
 )
 from smmdesk.audience.forms import PeriodForm, today_for
@@ -143,7 +143,7 @@ def _segment_out(segment: Segment) -> dict:
     }
 
 
-def _period(request, period: PeriodIn):
+def _period(request, period: AudiencePeriodIn):
     """(start, end) of the asked period, or the refusal: the page's rules, the page's words."""
     end = period.end or today_for(request.workspace)
     start = period.start or end - timedelta(days=DEFAULT_DAYS - 1)
@@ -286,9 +286,9 @@ def import_errors(request, slug: str, job_id: int):
 # --- the report ----------------------------------------------------------------------------------------
 
 
-@router.get("/w/{slug}/audience/report", response={200: ReportOut, 422: InvalidOut})
+@router.get("/w/{slug}/audience/report", response={200: AudienceReportOut, 422: InvalidOut})
 @requires(VIEW)
-def audience_report(request, slug: str, period: Query[PeriodIn]):
+def audience_report(request, slug: str, period: Query[AudiencePeriodIn]):
     """Per service: orders, share, revenue and its share, the previous period of the same length and
     the change, gender, age groups, districts and sources (shares of the service's orders); the same
     for all orders. Default period: the last 90 days."""
@@ -296,7 +296,7 @@ def audience_report(request, slug: str, period: Query[PeriodIn]):
     return refused or _report_out(actions.report(request.workspace, *bounds))
 
 
-def _export(request, period: PeriodIn, kind: str):
+def _export(request, period: AudiencePeriodIn, kind: str):
     bounds, refused = _period(request, period)
     if refused:
         return refused
@@ -316,13 +316,13 @@ def _export(request, period: PeriodIn, kind: str):
 
 @router.get("/w/{slug}/audience/report.csv", response={200: None, 422: InvalidOut})
 @requires(VIEW)
-def audience_report_csv(request, slug: str, period: Query[PeriodIn]):
+def audience_report_csv(request, slug: str, period: Query[AudiencePeriodIn]):
     return _export(request, period, "csv")
 
 
 @router.get("/w/{slug}/audience/report.xlsx", response={200: None, 422: InvalidOut})
 @requires(VIEW)
-def audience_report_xlsx(request, slug: str, period: Query[PeriodIn]):
+def audience_report_xlsx(request, slug: str, period: Query[AudiencePeriodIn]):
     """One sheet per table: services, gender, ages, districts, sources."""
     return _export(request, period, "xlsx")
 
@@ -421,7 +421,7 @@ def delete_segment(request, slug: str, segment_id: int):
     return Status(204, None)
 
 
-@router.get("/w/{slug}/audience/suggestions", response=list[SuggestionOut])
+@router.get("/w/{slug}/audience/suggestions", response=list[SegmentSuggestionOut])
 @requires(VIEW)
 def suggestions(request, slug: str):
     """Who to target: the biggest service × gender × age-group groups of the last 90 days."""

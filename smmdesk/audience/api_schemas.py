@@ -127,7 +127,7 @@ class ProgressOut(Schema):
     percent: int
 
 
-class PeriodIn(Schema):
+class AudiencePeriodIn(Schema):
     start: dt.date | None = Field(None, description="First day (default: 89 days before `end`).")
     end: dt.date | None = Field(None, description="Last day, included (default: the business's today).")
 
@@ -154,7 +154,7 @@ class ServiceReportOut(Schema):
     sources: dict[str, float]
 
 
-class ReportOut(Schema):
+class AudienceReportOut(Schema):
     start: dt.date
     end: dt.date
     previous: PreviousOut
@@ -228,7 +228,7 @@ class SegmentOut(Schema):
     created_at: dt.datetime
 
 
-class SuggestionOut(Schema):
+class SegmentSuggestionOut(Schema):
     service: str
     service_id: int
     gender: str

@@ -194,6 +194,11 @@ class Adapter:
         self.config = config
         self.channel_id = channel_id
 
+    def sealed_cache_keys(self) -> list[tuple[str, int | None]]:
+        """(cache key, timeout) of each value this adapter keeps in the shared cache encrypted with
+        lib/crypto, so `smmdesk rotate-key` can move it to the new key with the database's secrets."""
+        return []
+
     def _unsupported(self, capability: Capability):
         raise AdapterError(f"{self.kind} does not support {capability.value}", permanent=True)
 

@@ -11,9 +11,9 @@ import datetime as dt
 
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
-from smmdesk.api import InvalidOut, requires
+from smmdesk.api import MAX_OFFSET, InvalidOut, requires
 from smmdesk.contests import actions, entries
 from smmdesk.contests.models import Contest, Entrant
 
@@ -122,7 +122,7 @@ class EntrantPage(Schema):
 class EntrantsIn(Schema):
     eligible: bool | None = None
     limit: int = 100
-    offset: int = 0
+    offset: int = Field(0, le=MAX_OFFSET)
 
 
 class PublicValueIn(Schema):

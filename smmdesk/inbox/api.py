@@ -85,7 +85,7 @@ class MessageOut(Schema):
     delivery_error: str
 
 
-class EventOut(Schema):
+class TimelineEventOut(Schema):
     id: int
     kind: str
     actor_id: int | None
@@ -108,7 +108,7 @@ class HandOffOut(Schema):
 
 class ConversationDetailOut(ConversationOut):
     messages: list[MessageOut]
-    timeline: list[EventOut]
+    timeline: list[TimelineEventOut]
     handoffs: list[HandOffOut]
 
 
@@ -148,7 +148,7 @@ class ListFilters(Schema):
     offset: int = Field(0, ge=0, le=1_000_000)
 
 
-class PeriodIn(Schema):
+class InboxPeriodIn(Schema):
     start: dt.date | None = Field(None, description="First day (in the business's time zone).")
     end: dt.date | None = Field(None, description="Last day, included; default today.")
 
@@ -201,7 +201,7 @@ class AgentFigures(Schema):
     sla: SlaOut
 
 
-class ReportOut(Schema):
+class InboxReportOut(Schema):
     """Conversations count in the period they started in. Times are wall-clock minutes from the customer's
     first message to the first reply or to resolution (nights included); `sla.compliance` is the
     percentage of conversations that missed none of their deadlines."""
@@ -479,9 +479,9 @@ def answer_handoff(request, slug: str, handoff_id: int, payload: TextIn):
 # --- reports ---------------------------------------------------------------------------------------------
 
 
-@router.get("/w/{slug}/reports", response={200: ReportOut, 422: InvalidOut})
+@router.get("/w/{slug}/reports", response={200: InboxReportOut, 422: InvalidOut})
 @requires("inbox.manage")
-def get_report(request, slug: str, period: Query[PeriodIn]):
+def get_report(request, slug: str, period: Query[InboxPeriodIn]):
     """Figures for the conversations that started from `start` to `end` (default: the last 30 days)."""
     zone = reports.workspace_zone(request.workspace)
     today = timezone.localdate(timezone=zone)

@@ -116,7 +116,11 @@ def decode(data: bytes) -> str:
 def _csv_rows(text: str) -> list[list[str]]:
     sample = text[:20_000].splitlines()[: HEADER_SEARCH + 5]
     delimiter = max("\t;,", key=lambda d: sum(line.count(d) for line in sample))
-    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    try:
+        return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as error:
+        # A stray carriage return inside a field, say: a damaged file, told as such rather than a 500.
+        raise VolumeError(_("The file cannot be read as CSV: %(error)s") % {"error": error}) from error
 
 
 def _xlsx_rows(data: bytes) -> list[list[str]]:

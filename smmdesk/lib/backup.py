@@ -8,9 +8,9 @@ Archive members:
 
 The data is vendor-neutral, so an archive made on SQLite restores into PostgreSQL and back.
 
-Secrets: channel credentials are stored encrypted with the data dir's key, and a restore into an empty
-data dir gets a new key. So the archive carries the keys (keys.json), and a restore re-encrypts every
-secret with the target's key. The archive therefore opens every connected account: it is written with
+Secrets: channel credentials, contest seeds and webhook secret headers are stored encrypted with the
+data dir's key (lib/sealed lists them), and a restore into an empty data dir gets a new key. So the
+archive carries the keys (keys.json), and a restore re-encrypts every secret with the target's key. The archive therefore opens every connected account: it is written with
 mode 0600 and must be kept as secret as the data dir itself.
 
 Restore is all-or-nothing for the database: the archive is checked first (format, schema, member
@@ -34,7 +34,7 @@ import zlib
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import Fernet, MultiFernet
 from django.apps import apps
 from django.conf import settings
 from django.core import serializers
@@ -46,7 +46,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
 import smmdesk
-from smmdesk.lib import crypto
+from smmdesk.lib import sealed
 
 FORMAT = "smmdesk-backup"
 FORMAT_VERSION = 1
@@ -54,8 +54,6 @@ FORMAT_VERSION = 1
 EXCLUDED_MODELS = frozenset(
     {"contenttypes.contenttype", "auth.permission", "sessions.session", "admin.logentry"}
 )
-# (model label, field) holding Fernet tokens made with settings.SMMDESK_ENCRYPTION_KEYS.
-ENCRYPTED_FIELDS = [("channels.channel", "secrets")]
 TOP_LEVEL_MEMBERS = frozenset({"manifest.json", "keys.json", "data.json"})
 MEDIA_PREFIX = "media"
 STAGING_PREFIX = ".restore-"
@@ -420,18 +418,10 @@ def _check_counts(manifest: dict, using: str) -> None:
 
 def _reencrypt(archive_keys: MultiFernet, using: str) -> int:
     """Re-encrypt secrets made with the archive's keys under this data dir's current key."""
-    changed = 0
-    for label, field in ENCRYPTED_FIELDS:
-        model = apps.get_model(label)
-        manager = model._base_manager.using(using)
-        for pk, token in manager.exclude(**{field: ""}).values_list("pk", field).iterator():
-            try:
-                plain = archive_keys.decrypt(token.encode())
-            except InvalidToken:
-                raise BackupError(f"{label} #{pk}: the {field} cannot be decrypted with the archive's keys")
-            manager.filter(pk=pk).update(**{field: crypto.encrypt(plain.decode())})
-            changed += 1
-    return changed
+    try:
+        return sealed.reseal_database(archive_keys, using=using).resealed
+    except sealed.UnreadableSecrets as exc:
+        raise BackupError(f"{exc}: cannot be decrypted with the archive's keys")
 
 
 def _swap_media(media_root: Path, restored: Path, staging: Path) -> None:

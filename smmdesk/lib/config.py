@@ -44,6 +44,7 @@ class Config:
     inbound_email_domain: str = "localhost"
     telegram_bot_token: str = ""
     telegram_api_url: str = "https://api.telegram.org"
+    backup: dict = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
@@ -66,6 +67,16 @@ def parse_port(name: str, raw: str | None, default: int, problems: list[str]) ->
         problems.append(f"{name}: expected a port number 1-65535, got {raw!r}")
         return default
     return int(raw)
+
+
+def parse_int(name: str, raw: str | None, default: int, low: int, high: int, problems: list[str]) -> int:
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip()
+    if not value.isdigit() or not low <= int(value) <= high:
+        problems.append(f"{name}: expected a whole number from {low} to {high}, got {raw!r}")
+        return default
+    return int(value)
 
 
 def parse_database_url(url: str, data_dir: Path) -> dict:
@@ -199,6 +210,7 @@ def load(env: dict | None = None) -> Config:
     cfg.telegram_api_url = (env.get("SMMDESK_TELEGRAM_API_URL", "") or cfg.telegram_api_url).rstrip("/")
     if not cfg.telegram_api_url.startswith(("http://", "https://")):
         problems.append("SMMDESK_TELEGRAM_API_URL: must start with http:// or https://")
+    cfg.backup = load_backup(env, problems)
     if problems:
         return cfg
     try:
@@ -240,3 +252,18 @@ def load_email(env, problems: list[str]) -> dict:
         "FROM": env.get("SMMDESK_EMAIL_FROM", "smmdesk <noreply@localhost>"),
     }
     return email
+
+
+def load_backup(env, problems: list[str]) -> dict:
+    """The scheduled backup: off until SMMDESK_BACKUP_DIR names a folder."""
+    folder = env.get("SMMDESK_BACKUP_DIR", "").strip()
+    return {
+        "DIR": Path(folder).expanduser().resolve() if folder else None,
+        "HOUR": parse_int("SMMDESK_BACKUP_HOUR", env.get("SMMDESK_BACKUP_HOUR"), 3, 0, 23, problems),
+        "KEEP_DAILY": parse_int(
+            "SMMDESK_BACKUP_KEEP_DAILY", env.get("SMMDESK_BACKUP_KEEP_DAILY"), 7, 1, 366, problems
+        ),
+        "KEEP_WEEKLY": parse_int(
+            "SMMDESK_BACKUP_KEEP_WEEKLY", env.get("SMMDESK_BACKUP_KEEP_WEEKLY"), 4, 0, 520, problems
+        ),
+    }

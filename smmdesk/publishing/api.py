@@ -15,7 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 
-from smmdesk.api import InvalidOut, requires
+from smmdesk.api import MAX_OFFSET, InvalidOut, requires
 from smmdesk.publishing import actions, reports, scheduling, workflow
 from smmdesk.publishing.api_schemas import (
     CalendarEntry,
@@ -374,7 +374,12 @@ def _media_url(name: str, slug: str, asset: MediaAsset) -> str:
 
 @router.get("/w/{slug}/media", response=list[MediaOut])
 @requires("publishing.view")
-def media_library(request, slug: str, limit: int = Query(200, ge=1, le=1000), offset: int = Query(0, ge=0)):
+def media_library(
+    request,
+    slug: str,
+    limit: int = Query(200, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+):
     """The media library, newest first; `url` and `thumbnail_url` need the same sign-in."""
     assets = MediaAsset.objects.filter(workspace=request.workspace).order_by("-created_at", "-pk")
     return [

@@ -12,12 +12,12 @@ from smmdesk.api import InvalidOut, requires
 from smmdesk.publishing import besttime, importer, reports, scheduling, workflow
 from smmdesk.publishing.api import day_period, invalid_input, refusal
 from smmdesk.publishing.api_schemas import (
+    BestTimesOut,
     ImportDone,
     ImportIn,
     PerformanceOut,
-    PeriodIn,
+    PerformancePeriodIn,
     PlanOut,
-    SuggestionOut,
 )
 
 router = Router(tags=["publishing"])
@@ -26,7 +26,7 @@ router = Router(tags=["publishing"])
 # --- best times and performance --------------------------------------------------------------------------
 
 
-@router.get("/w/{slug}/publishing/best-times", response=list[SuggestionOut])
+@router.get("/w/{slug}/publishing/best-times", response=list[BestTimesOut])
 @requires("publishing.view")
 def best_times(request, slug: str):
     """Per channel that can publish: the three best weekday-and-hour slots (business time zone) from
@@ -52,7 +52,7 @@ def best_times(request, slug: str):
     ]
 
 
-def _performance(request, period: PeriodIn):
+def _performance(request, period: PerformancePeriodIn):
     found, errors = day_period(request.workspace, period.start, period.end, 30, reports.MAX_DAYS)
     if errors:
         return None, invalid_input(*errors)
@@ -63,7 +63,7 @@ def _performance(request, period: PeriodIn):
 
 @router.get("/w/{slug}/publishing/performance", response={200: PerformanceOut, 422: InvalidOut})
 @requires("publishing.view")
-def performance(request, slug: str, period: Query[PeriodIn]):
+def performance(request, slug: str, period: Query[PerformancePeriodIn]):
     """Published variants from `start` to `end` (default the last 30 days) with reach, likes, comments,
     shares and engagement rate = (likes + comments + shares) / reach (null where the network reports
     no reach); the totals, the top posts by rate, and a day-by-day series."""
@@ -73,7 +73,7 @@ def performance(request, slug: str, period: Query[PeriodIn]):
 
 @router.get("/w/{slug}/publishing/performance.csv", response={200: None, 422: InvalidOut})
 @requires("publishing.view")
-def performance_csv(request, slug: str, period: Query[PeriodIn]):
+def performance_csv(request, slug: str, period: Query[PerformancePeriodIn]):
     """The performance table as CSV (times in the business's time zone)."""
     data, refused = _performance(request, period)
     if refused:

@@ -68,7 +68,7 @@ class CalendarIn(Schema):
     campaign: int | None = Field(None, **ID)
 
 
-class PeriodIn(Schema):
+class PerformancePeriodIn(Schema):
     start: dt.date | None = Field(None, description="First day (business time zone); default 30 days ago.")
     end: dt.date | None = Field(None, description="Last day, included; default today.")
     channel: int | None = Field(None, **ID)
@@ -124,7 +124,7 @@ class PostOut(Schema):
     allowed_actions: list[str] = Field(description="What you may do to the post now.")
 
 
-class EventOut(Schema):
+class PostEventOut(Schema):
     id: int
     action: str
     actor_id: int | None
@@ -133,7 +133,7 @@ class EventOut(Schema):
 
 
 class PostDetailOut(PostOut):
-    events: list[EventOut]
+    events: list[PostEventOut]
 
 
 class PostPage(Schema):
@@ -182,7 +182,7 @@ class SlotOut(Schema):
     next_at: dt.datetime
 
 
-class SuggestionOut(Schema):
+class BestTimesOut(Schema):
     channel_id: int
     channel: str
     source: str = Field(description='"history" (measured) or "default" (too little data yet).')

@@ -31,7 +31,7 @@ from smmdesk.channels.base import (
 )
 from smmdesk.channels.bluesky import payloads, richtext
 from smmdesk.channels.bluesky.payloads import POST
-from smmdesk.channels.bluesky.xrpc import XRPC, XRPCError, now_iso
+from smmdesk.channels.bluesky.xrpc import SESSION_TTL, XRPC, XRPCError, now_iso
 from smmdesk.lib import http
 
 MAX_TEXT = 300  # graphemes
@@ -99,6 +99,9 @@ class BlueskyAdapter(Adapter):
         self.xrpc = XRPC(
             config.pds_url, config.identifier, config.app_password.get_secret_value(), channel_id
         )
+
+    def sealed_cache_keys(self) -> list[tuple[str, int | None]]:
+        return [(self.xrpc.cache_key, SESSION_TTL)]
 
     # --- account ------------------------------------------------------------------------------------
 

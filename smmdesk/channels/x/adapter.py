@@ -117,6 +117,11 @@ class XAdapter(Adapter):
         super().__init__(config, channel_id)
         self.client = XClient(config)
 
+    def sealed_cache_keys(self) -> list[tuple[str, int | None]]:
+        # The refreshed token pair lives only there, without expiry: losing it means reconnecting.
+        key = self.client._store_key()
+        return [(key, None)] if key else []
+
     # --- account ------------------------------------------------------------------------------------
 
     def _me(self, fresh: bool = False) -> dict:
