@@ -7,7 +7,9 @@ every row and writes orders in chunks inside one transaction; after the first ba
 but goes on checking, so the report lists every bad row, and at the end the transaction is rolled back:
 a file is imported whole or not at all. Orders are keyed on (workspace, order id): a row whose order
 exists is compared field by field and counted as updated or unchanged, so importing a file again
-changes nothing. The stored file is deleted when the job finishes.
+changes nothing. The stored file is deleted when the job finishes. A worker killed mid-run leaves its job
+RUNNING with none of its orders written (the transaction died with it); resume_interrupted, every minute,
+queues it again and it runs whole.
 
 While a job runs its counters live in the Django cache (shared by web and workers through Redis; on the
 one-machine default the embedded worker shares the web process's memory); the job row gets them at the
@@ -22,6 +24,7 @@ import logging
 import os
 from collections import Counter
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from django.core.cache import cache
@@ -48,6 +51,7 @@ from smmdesk.audience.rows import (
 from smmdesk.audience.rows import excel_serial_date as _excel_serial_date
 from smmdesk.core.column_mapping import mapping_errors
 from smmdesk.inbox.reports import safe_cell, workspace_zone
+from smmdesk.lib.workers import dead_here, worker_name
 
 __all__ = ["FIELDS", "ImportRefused", "InvalidMapping", "NotAllowed", "guess_mapping"]
 
@@ -56,7 +60,7 @@ log = logging.getLogger(__name__)
 MAX_STORED_ERRORS = 10_000
 PROGRESS_EVERY = 1_000
 # A RUNNING job this old lost its worker (its transaction died with it, so nothing was written): it may
-# be claimed again.
+# be claimed again. A worker that died on this machine is known at once (resume_interrupted).
 STALE_RUN = timedelta(minutes=30)
 VALUE_CHARS = 200
 ABANDONED = timedelta(days=1)
@@ -195,12 +199,12 @@ def run_import(membership: Membership, job: ImportJob) -> ImportJob:
 
 def execute(job_id: int) -> ImportJob:
     """The task's body: claims the job (QUEUED -> RUNNING), imports it all or nothing, deletes the file."""
-    now = timezone.now()
+    now, me = timezone.now(), worker_name()
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.RUNNING, started_at=now
+        status=ImportJob.Status.RUNNING, started_at=now, claimed_by=me
     ) or ImportJob.objects.filter(
         pk=job_id, status=ImportJob.Status.RUNNING, started_at__lt=now - STALE_RUN
-    ).update(started_at=now)
+    ).update(started_at=now, claimed_by=me)
     job = ImportJob.objects.select_related("workspace", "created_by__user").filter(pk=job_id).first()
     if not claimed or job is None:
         return job
@@ -225,6 +229,7 @@ def import_path(workspace: Workspace, path, mapping: dict | None = None, members
     job.mapping = check_mapping(info.headers, _merge_mapping(info.headers, mapping or {}))
     job.status = ImportJob.Status.RUNNING
     job.started_at = timezone.now()
+    job.claimed_by = worker_name()
     job.save()
     return _run(job, path)
 
@@ -292,7 +297,10 @@ def _language(job: ImportJob) -> str:
 
 def _run(job: ImportJob, path: Path | None) -> ImportJob:
     outcome, writer = _Outcome(), OrderWriter(job)
-    with translation.override(_language(job)):
+    stored = job.file.name if job.file else ""
+    # The orders and the job's outcome commit together: a crash leaves the job RUNNING with none of its
+    # orders written, never DONE-looking orders under a job that still says it is running.
+    with transaction.atomic(), translation.override(_language(job)):
         try:
             _import_rows(job, path, outcome, writer)
         except ImportRefused as refusal:
@@ -302,19 +310,22 @@ def _run(job: ImportJob, path: Path | None) -> ImportJob:
             outcome.error(
                 None, "file", "", _("The import stopped on an internal error; nothing was imported.")
             )
-    job.processed_rows = outcome.rows
-    job.total_rows = max(job.total_rows, outcome.rows) if outcome.error_count else outcome.rows
-    job.errors, job.error_count = outcome.errors, outcome.error_count
-    job.unknown_services = dict(outcome.unknown.most_common())
-    if outcome.error_count:
-        job.status, job.created, job.updated, job.unchanged = ImportJob.Status.FAILED, 0, 0, 0
-    else:
-        job.status = ImportJob.Status.DONE
-        job.created, job.updated, job.unchanged = writer.created, writer.updated, writer.unchanged
-    job.finished_at = timezone.now()
-    if job.file:
-        job.file.delete(save=False)
-    job.save()
+        job.processed_rows = outcome.rows
+        job.total_rows = max(job.total_rows, outcome.rows) if outcome.error_count else outcome.rows
+        job.errors, job.error_count = outcome.errors, outcome.error_count
+        job.unknown_services = dict(outcome.unknown.most_common())
+        if outcome.error_count:
+            job.status, job.created, job.updated, job.unchanged = ImportJob.Status.FAILED, 0, 0, 0
+        else:
+            job.status = ImportJob.Status.DONE
+            job.created, job.updated, job.unchanged = writer.created, writer.updated, writer.unchanged
+        job.finished_at = timezone.now()
+        job.claimed_by = ""
+        job.file = None
+        job.save()
+    # Only once the outcome is committed: a crash before it leaves the file for the run taken up again.
+    if stored:
+        ImportJob._meta.get_field("file").storage.delete(stored)
     cache.delete(progress_key(job.pk))
     return job
 
@@ -351,6 +362,42 @@ def _import_rows(job: ImportJob, path: Path | None, outcome: _Outcome, writer: O
             transaction.set_rollback(True)
         else:
             writer.flush()
+
+
+def resume_interrupted(now=None) -> int:
+    """RUNNING jobs whose process died (on this machine; elsewhere, after STALE_RUN): the run's transaction
+    died with it, so none of its orders were written. A job whose file is still stored is queued again
+    and runs whole; a file given on the command line is not the worker's to read, so that job is closed
+    as failed and the command can be run again. Returns how many were taken up."""
+    now = now or timezone.now()
+    count = 0
+    running = ImportJob.objects.filter(status=ImportJob.Status.RUNNING).select_related("created_by__user")
+    for job in running:
+        if not (job.started_at is None or job.started_at < now - STALE_RUN or dead_here(job.claimed_by)):
+            continue
+        # The claim as it was read: a run that took the job meanwhile is left alone.
+        same = ImportJob.objects.filter(
+            pk=job.pk, status=ImportJob.Status.RUNNING, claimed_by=job.claimed_by, started_at=job.started_at
+        )
+        if job.file:
+            with transaction.atomic():
+                if same.update(status=ImportJob.Status.QUEUED, claimed_by=""):
+                    from smmdesk.audience.tasks import import_orders_task
+
+                    transaction.on_commit(partial(import_orders_task, job.pk))
+                    count += 1
+            continue
+        with translation.override(_language(job)):
+            message = _("The import stopped before it finished; nothing was imported. Run it again.")
+        error = {"row": None, "field": "file", "value": "", "message": message}
+        if same.update(
+            status=ImportJob.Status.FAILED, errors=[error], error_count=1, finished_at=now, claimed_by=""
+        ):
+            cache.delete(progress_key(job.pk))
+            count += 1
+    if count:
+        log.warning("order imports: %s interrupted runs taken up", count)
+    return count
 
 
 def discard_abandoned(now=None) -> int:

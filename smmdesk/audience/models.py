@@ -60,6 +60,8 @@ class ImportJob(models.Model):
     unknown_services = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    # The process running it (host:pid, lib.workers), so a crashed run is taken up again at once.
+    claimed_by = models.CharField(max_length=100, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -15,6 +15,12 @@ def import_orders_task(job_id: int) -> None:
     imports.execute(job_id)
 
 
+# Every minute: an import whose worker died (its transaction with it) is queued again.
+@db_periodic_task(crontab(minute="*"))
+def resume_interrupted_imports() -> None:
+    imports.resume_interrupted()
+
+
 # Hourly: uploads left at the mapping step keep clients' data on disk; after a day they go.
 @db_periodic_task(crontab(minute="41"))
 def discard_abandoned_imports() -> None:

@@ -58,7 +58,8 @@ def result_line(messages: int, seconds: float, raw_rate: float) -> str:
     )
 
 
-def _prepare(workspace):
+def prepare_channels(workspace):
+    """The workspace's fake channels, each with the benchmark's webhook secret, and its routing rules."""
     from pydantic import SecretStr
 
     from smmdesk.business.models import Department
@@ -84,17 +85,18 @@ def _prepare(workspace):
     return channels
 
 
-def _bodies(traffic, channels) -> list[tuple[int, float, bytes, dict]]:
-    """Signed webhook bodies of up to PAGE events, in the order they would arrive."""
+def signed_bodies(traffic, channels, page: int = PAGE) -> list[tuple[str, int, bytes, dict]]:
+    """(ISO time, channel id, body, headers): signed webhook bodies of up to `page` events, in the order they
+    would arrive."""
     pages = []
     for channel in channels:
         items = traffic.items[str(channel.pk)]
-        for start in range(0, len(items), PAGE):
-            chunk = items[start : start + PAGE]
+        for start in range(0, len(items), page):
+            chunk = items[start : start + page]
             body = json.dumps(chunk, ensure_ascii=False).encode()
             signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
             pages.append((chunk[0]["date"], channel.pk, body, {"X-Fake-Signature": signature}))
-    pages.sort(key=lambda page: page[0])
+    pages.sort(key=lambda entry: entry[0])
     return pages
 
 
@@ -120,11 +122,11 @@ def measure(messages: int, echo=say) -> str:
 
     echo(f"ingest: fresh SQLite database in a throwaway data dir ({settings.DATA_DIR})")
     workspace = demo_workspace()
-    channels = _prepare(workspace)
+    channels = prepare_channels(workspace)
     by_pk = {channel.pk: channel for channel in channels}
     adapters = {channel.pk: channel.adapter() for channel in channels}
     traffic = data.generate(messages, [str(channel.pk) for channel in channels])
-    pages = _bodies(traffic, channels)
+    pages = signed_bodies(traffic, channels)
     echo(
         f"ingest: {traffic.messages} messages (+{traffic.duplicates} repeated deliveries) for "
         f"{workspace.slug} on {len(channels)} fake channels, {len(pages)} webhook bodies of up to {PAGE}"

@@ -54,13 +54,13 @@ def run_publish(
 # --- the network, shared by the worker processes ------------------------------------------------------
 
 
-def _network_path() -> Path:
+def network_path() -> Path:
     from django.conf import settings
 
     return Path(settings.DATA_DIR) / NETWORK_FILE
 
 
-def _network_db(path: Path) -> sqlite3.Connection:
+def network_db(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
@@ -68,7 +68,7 @@ def _network_db(path: Path) -> sqlite3.Connection:
 
 
 def create_network(path: Path) -> None:
-    conn = _network_db(path)
+    conn = network_db(path)
     conn.execute(
         "CREATE TABLE IF NOT EXISTS posts (id INTEGER PRIMARY KEY, account TEXT, key TEXT, text TEXT, at REAL)"
     )
@@ -82,11 +82,11 @@ def bench_adapter():
     from smmdesk.channels.fake.adapter import FakeAdapter
 
     local = threading.local()
-    path = _network_path()
+    path = network_path()
 
     def db() -> sqlite3.Connection:
         if getattr(local, "conn", None) is None:
-            local.conn = _network_db(path)
+            local.conn = network_db(path)
         return local.conn
 
     class BenchNetwork(FakeAdapter):
@@ -145,12 +145,19 @@ class Workers:
         log = open(Path(os.environ["SMMDESK_DATA_DIR"]) / f"worker-{index}.log", "a")  # noqa: SIM115
         return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
 
-    def kill_and_restart(self, index: int) -> int:
+    def kill(self, index: int) -> int:
         victim = self.procs[index]
         victim.send_signal(signal.SIGKILL)
         victim.wait()  # reaped, so its claims read as a dead process's
-        self.procs[index] = self._start(index)
         return victim.pid
+
+    def restart(self, index: int) -> None:
+        self.procs[index] = self._start(index)
+
+    def kill_and_restart(self, index: int) -> int:
+        pid = self.kill(index)
+        self.restart(index)
+        return pid
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -231,7 +238,7 @@ def measure(count: int, due: datetime) -> tuple[float, int, int, list[float]]:
     """(seconds from due to the last post, duplicates, lost, lateness of each post in ms)."""
     from smmdesk.publishing.models import Variant
 
-    conn = _network_db(_network_path())
+    conn = network_db(network_path())
     rows = conn.execute("SELECT key, MIN(at), COUNT(*) FROM posts GROUP BY account, key").fetchall()
     last = conn.execute("SELECT MAX(at) FROM posts").fetchone()[0]
     conn.close()
@@ -262,7 +269,7 @@ def run(count: int, workers: int, kill: bool, threads: int, lead: float = LEAD) 
     from smmdesk.publishing import scheduling
     from smmdesk.publishing.models import Variant
 
-    create_network(_network_path())
+    create_network(network_path())
     placeholder = datetime.now(UTC) + timedelta(hours=1)
     ids = create_posts(count, placeholder)
     pool = Workers(workers, threads)

@@ -28,6 +28,7 @@ from smmdesk.channels import health, ledger
 from smmdesk.channels.actions import scrub
 from smmdesk.channels.base import AdapterError, ExternalRef, PostVariant
 from smmdesk.channels.models import Channel
+from smmdesk.lib.workers import worker_name
 from smmdesk.publishing import public_media, scheduling, workflow
 from smmdesk.publishing.models import Post, Variant
 
@@ -81,7 +82,7 @@ def post_variant(variant: Variant) -> PostVariant:
 
 def publish_variant(variant_id: int) -> str:
     """One attempt; returns what happened: skipped, held, published, retry, failed."""
-    now, me = timezone.now(), scheduling.worker_name()
+    now, me = timezone.now(), worker_name()
     if not claim(variant_id, now, me):
         return "skipped"
     variant = Variant.objects.select_related("post__workspace", "channel").get(pk=variant_id)

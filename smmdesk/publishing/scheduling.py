@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import calendar
 import logging
-import os
-import socket
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from smmdesk.channels.models import Channel
+from smmdesk.lib.workers import dead_here
 from smmdesk.publishing.models import Post, Variant
 
 logger = logging.getLogger(__name__)
@@ -138,35 +137,13 @@ def enqueue(variant_ids: list[int], eta: datetime | None) -> None:
     transaction.on_commit(send, robust=True)
 
 
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"[:100]
-
-
-def _dead_here(claimed_by: str) -> bool:
-    """The claim is this machine's and its process is gone (or a zombie waiting to be reaped)."""
-    host, _sep, pid = claimed_by.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False
-
-
 def reclaim_abandoned(now: datetime) -> list[int]:
     """Claims left by dead workers go back to pending (the ledger settles what the dead one may have
     posted). Returns the variant ids to queue."""
     freed = []
     rows = Variant.objects.filter(state=VState.PUBLISHING).values_list("pk", "claimed_by", "claimed_at")
     for pk, claimed_by, claimed_at in rows[:SWEEP_BATCH]:
-        if not (claimed_at is None or claimed_at < now - CLAIM_STALE or _dead_here(claimed_by)):
+        if not (claimed_at is None or claimed_at < now - CLAIM_STALE or dead_here(claimed_by)):
             continue
         changed = Variant.objects.filter(
             pk=pk, state=VState.PUBLISHING, claimed_by=claimed_by, claimed_at=claimed_at

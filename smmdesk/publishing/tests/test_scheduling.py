@@ -12,6 +12,7 @@ from smmdesk.channels.base import AdapterError, ExternalRef
 from smmdesk.channels.fake.adapter import FakeAdapter, FakeNetwork
 from smmdesk.channels.models import Channel, PublishRecord
 from smmdesk.inbox.models import Notification
+from smmdesk.lib.workers import worker_name
 from smmdesk.publishing import actions, publisher, scheduling
 from smmdesk.publishing.models import Post, Variant
 from smmdesk.publishing.tests.core_fixtures import *  # noqa: F403
@@ -174,7 +175,7 @@ def test_a_dead_workers_claim_is_taken_back(clock, queue, make_post, members):
     clock.move_to(DUE)
     gone = subprocess.Popen(["true"])
     gone.wait()
-    alive = scheduling.worker_name()
+    alive = worker_name()
     Variant.objects.filter(pk=variant.pk).update(
         state=VState.PUBLISHING, claimed_at=DUE, claimed_by=f"{alive.rpartition(':')[0]}:{gone.pid}"
     )
