@@ -102,3 +102,34 @@ def bench_keywords(candidates):
     from smmdesk.bench.keywords import run_keywords
 
     _run_bench(run_keywords, candidates)
+
+
+@bench.command("faults")
+@click.option(
+    "--rate",
+    type=click.FloatRange(0, 1),
+    default=0.3,
+    show_default=True,
+    help="Share of network calls that fail.",
+)
+@click.option("--replies", type=click.IntRange(min=0), default=1000, show_default=True)
+@click.option("--posts", type=click.IntRange(min=0), default=1000, show_default=True)
+@click.option("--channels", type=click.IntRange(min=1), default=8, show_default=True, help="Fake channels.")
+@click.option(
+    "--revoked",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="Channels whose token is revoked.",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the fault injector.")
+@click.option("--threads", type=click.IntRange(min=1), default=4, show_default=True, help="Worker threads.")
+def bench_faults(rate, replies, posts, channels, revoked, seed, threads):
+    """Send replies and publish posts while the fake network fails; count what was lost or doubled."""
+    from smmdesk.bench.faults import run_faults
+
+    if replies + posts < 1:
+        raise click.BadParameter("send at least one reply or post", param_hint="--replies/--posts")
+    if revoked > channels:
+        raise click.BadParameter("cannot revoke more channels than --channels", param_hint="--revoked")
+    _run_bench(run_faults, rate, replies, posts, channels, revoked, seed, threads)

@@ -170,35 +170,49 @@ class Workers:
                 proc.wait()
 
 
-def create_posts(count: int, due: datetime) -> list[int]:
+def bench_workspace(slug: str, name: str):
+    """A workspace with a business profile and its owner; (workspace, the owner's membership)."""
     from smmdesk.accounts.models import Membership, User, Workspace
     from smmdesk.accounts.roles import Role
     from smmdesk.business.models import BusinessProfile
+
+    workspace = Workspace.objects.create(slug=slug, name=name)
+    BusinessProfile.objects.create(
+        workspace=workspace, name=name, city="Bratislava", timezone="Europe/Bratislava"
+    )
+    owner = User.objects.create_user(f"owner@{slug}.example", "bench-password-123", name="Owner")
+    return workspace, Membership.objects.create(user=owner, workspace=workspace, role=Role.OWNER)
+
+
+def fake_channels(workspace, count: int, prefix: str) -> list:
+    """`count` working fake channels, accounts <prefix>-1, <prefix>-2, ..."""
     from smmdesk.channels import actions as channel_actions
     from smmdesk.channels.models import Channel
-    from smmdesk.publishing.models import Post, Variant
 
-    workspace = Workspace.objects.create(slug="bench-publish", name="Bench publishing")
-    BusinessProfile.objects.create(
-        workspace=workspace, name="Bench", city="Bratislava", timezone="Europe/Bratislava"
-    )
-    owner = User.objects.create_user("owner@bench.example", "bench-password-123", name="Owner")
-    member = Membership.objects.create(user=owner, workspace=workspace, role=Role.OWNER)
     channels = [
         channel_actions.create_channel(
             workspace,
             "fake",
             f"Fake {i + 1}",
-            {"account_id": f"bench-{i + 1}", "api_token": f"bench-token-{i + 1}"},
+            {"account_id": f"{prefix}-{i + 1}", "api_token": f"{prefix}-token-{i + 1}"},
         )
-        for i in range(min(CHANNELS, count))
+        for i in range(count)
     ]
     Channel.objects.filter(workspace=workspace).update(status=Channel.Status.OK)
+    for channel in channels:
+        channel.status = Channel.Status.OK
+    return channels
+
+
+def scheduled_posts(member, channels: list, count: int, due: datetime, hashtags=("bench",)) -> list[int]:
+    """`count` approved posts due at `due`, one variant each, round the channels; the variants' ids."""
+    from smmdesk.publishing.models import Post, Variant
+
     now = datetime.now(UTC)
     posts = Post.objects.bulk_create(
         [
             Post(
-                workspace=workspace,
+                workspace_id=member.workspace_id,
                 title=f"Bench post {i + 1}",
                 state=Post.State.SCHEDULED,
                 scheduled_at=due,
@@ -216,7 +230,7 @@ def create_posts(count: int, due: datetime) -> list[int]:
                 post=post,
                 channel=channels[i % len(channels)],
                 text=f"Bench post {i + 1}: spring offer",
-                hashtags=["bench"],
+                hashtags=list(hashtags),
                 next_attempt_at=due,
             )
             for i, post in enumerate(posts)
@@ -224,6 +238,12 @@ def create_posts(count: int, due: datetime) -> list[int]:
         batch_size=1000,
     )
     return [v.pk for v in variants]
+
+
+def create_posts(count: int, due: datetime) -> list[int]:
+    _workspace, member = bench_workspace("bench-publish", "Bench publishing")
+    channels = fake_channels(member.workspace, min(CHANNELS, count), "bench")
+    return scheduled_posts(member, channels, count, due)
 
 
 def counts() -> dict[str, int]:

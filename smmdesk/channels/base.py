@@ -181,6 +181,9 @@ class Adapter:
     # The network itself drops a second post made with the same idempotency key (Mastodon's
     # Idempotency-Key, VK's guid, Bluesky's record key), so a publish may safely be repeated.
     idempotent_publish: ClassVar[bool] = False
+    # find_published's None is certain: the network can be asked by key and would show the post if it had
+    # it, so a repeat after a failed attempt may post. False where None only means "cannot tell".
+    finds_published: ClassVar[bool] = False
     # The network fetches a post's pictures from our public address (SMMDESK_PUBLIC_URL), so it must be
     # set before a post with media can go out. Only the fake network, which runs inside us, does not.
     fetches_media: ClassVar[bool] = True
@@ -224,7 +227,8 @@ class Adapter:
         self._unsupported(Capability.PUBLISH)
 
     def find_published(self, idempotency_key: str) -> ExternalRef | None:
-        """Reconciliation after a crash: the post made with this key, if the network has it."""
+        """Reconciliation after a crash or a lost answer: the post made with this key, if the network has
+        it. Raise AdapterError when the network cannot be asked now (it counts as "unknown")."""
         self._unsupported(Capability.PUBLISH)
 
     def moderate(self, ref: ExternalRef, action: Literal["hide", "delete"]) -> None:

@@ -6,7 +6,8 @@ safe to retry:
 
 1. A row (channel, key) is claimed before the network is called. A second caller with the same key
    finds the row: "sent" returns the stored post; "sending" means another attempt may have posted, so
-   the network is asked (find_published) and only a definite "not there" lets this attempt post.
+   the network is asked (find_published) and only a definite "not there" (from a network that
+   finds_published) lets this attempt post; when such a network's lookup fails, the attempt is retried.
 2. After the call the row is completed with the network's id, in its own transaction, so a crash between
    the post and the record leaves "sending", which step 1 resolves: where the network cannot be asked
    and does not drop repeats itself (Telegram, X, Facebook), the row becomes "uncertain" and nothing is
@@ -49,12 +50,18 @@ UNCERTAIN_TEXT = (
 )
 
 
-def _look_up(adapter, key: str) -> ExternalRef | None:
+def _look_up(adapter, key: str) -> tuple[ExternalRef | None, bool]:
+    """(the post made with this key, whether the answer settles it): a network that finds_published
+    settles "not there" too; from any other, None only means "cannot tell"."""
     try:
-        return adapter.find_published(key)
-    except AdapterError:
+        found = adapter.find_published(key)
+    except AdapterError as exc:
+        if adapter.finds_published and (exc.reconnect or not exc.permanent):
+            # The network that could tell did not answer this time: ask again later, never guess.
+            raise
         # Networks without a lookup refuse it; that is "unknown", decided by idempotent_publish.
-        return None
+        return None, False
+    return found, found is not None or adapter.finds_published
 
 
 def publish_once(
@@ -73,10 +80,11 @@ def publish_once(
             return ExternalRef(record.external_id, record.url)
         if record.state in (State.SENDING, State.UNCERTAIN):
             # An earlier attempt may have posted before it could record it: ask before posting again.
-            found = _look_up(adapter, key)
+            found, settled = _look_up(adapter, key)
             if found is not None:
                 return _complete(record, found)
-            if not adapter.idempotent_publish and not (record.state == State.UNCERTAIN and confirmed_absent):
+            absent = settled or (record.state == State.UNCERTAIN and confirmed_absent)
+            if not adapter.idempotent_publish and not absent:
                 # Posting again could make a second post that nobody can take back: a person decides.
                 PublishRecord.objects.filter(pk=record.pk).update(
                     state=State.UNCERTAIN, error=UNCERTAIN_TEXT, updated_at=timezone.now()

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from huey.contrib.djhuey import db_task
 from huey.exceptions import RetryTask
 
+from smmdesk.channels import health
 from smmdesk.channels.actions import scrub
 from smmdesk.channels.base import AdapterError, OutboundReply
 from smmdesk.channels.models import Channel
@@ -160,8 +161,8 @@ def _attempt(message: Message, final: bool) -> str:
         ref = channel.adapter().send_reply(reply)
     except AdapterError as exc:
         reason = scrub(exc.message or _("The network refused the reply."), secrets)
-        if exc.reconnect:
-            _needs_reconnect(channel, reason)
+        # A revoked token marks the channel and tells its owners, whichever call noticed it first.
+        health.record_failure(channel, exc)
         if exc.permanent or final:
             _fail(message, reason, now)
             return "failed"
@@ -195,12 +196,6 @@ def _record_sent(message: Message, external_id: str, at) -> None:
         logger.warning("reply %s: external id %s is already taken in this channel", message.pk, external_id)
         Message.objects.filter(pk=message.pk).update(**changes)
     Conversation.objects.filter(pk=message.conversation_id).update(updated_at=at)
-
-
-def _needs_reconnect(channel: Channel, reason: str) -> None:
-    Channel.objects.filter(pk=channel.pk).exclude(status=Channel.Status.DISABLED).update(
-        status=Channel.Status.NEEDS_RECONNECT, last_error=reason[:2000]
-    )
 
 
 def retry_delay(attempt: int, retry_after: float | None) -> float:

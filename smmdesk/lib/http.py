@@ -323,10 +323,7 @@ def _send(http_client: httpx.Client, req: httpx.Request, *, retries: int, idempo
                 _sleep(backoff(attempt))
                 attempt += 1
                 continue
-            kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
-            raise OutboundError(
-                f"{req.method} {_where(req.url)} {kind}: {exc.__class__.__name__} {exc}".rstrip()
-            )
+            raise transport_error(req, exc)
         retryable = RETRY_STATUSES if idempotent else RETRY_STATUSES_UNSAFE
         if response.status_code not in retryable or attempt >= retries:
             return response
@@ -379,15 +376,25 @@ def request(
             response=response,
         )
     if raise_for_status and response.status_code >= 400:
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        raise OutboundError(
-            f"{method} {_where(response.request.url)} answered HTTP {response.status_code} "
-            f"{response.reason_phrase}".rstrip(),
-            status=response.status_code,
-            retry_after=retry_after,
-            response=response,
-        )
+        raise status_error(method, response)
     return response
+
+
+def transport_error(req: httpx.Request, exc: httpx.TransportError) -> OutboundError:
+    """The OutboundError for a request that got no answer (also built by the fake network's faults)."""
+    kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
+    return OutboundError(f"{req.method} {_where(req.url)} {kind}: {exc.__class__.__name__} {exc}".rstrip())
+
+
+def status_error(method: str, response: httpx.Response) -> OutboundError:
+    """The OutboundError for an error answer (4xx/5xx), with the wait its Retry-After asks for."""
+    return OutboundError(
+        f"{method} {_where(response.request.url)} answered HTTP {response.status_code} "
+        f"{response.reason_phrase}".rstrip(),
+        status=response.status_code,
+        retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        response=response,
+    )
 
 
 def get(url: str | httpx.URL, **kwargs) -> httpx.Response:

@@ -2,7 +2,12 @@
 
 State lives in this process (FakeNetwork.accounts), keyed by the channel's account id, so two channels
 with the same account see the same network. Tests reach in through `FakeNetwork` to inject inbound
-messages, revoke tokens or inspect what was published.
+messages, revoke tokens or inspect what was published, and set `FakeNetwork.faults` to make its calls
+fail as real networks' do (channels/fake/faults.py).
+
+The network honours idempotency keys: a reply or a post repeated with the same key is answered with the
+first one. An account with `drops_repeats` off posts every publish call, as a network without keys does,
+and can only be asked afterwards (find_published), which always knows.
 """
 
 from __future__ import annotations
@@ -12,9 +17,10 @@ import hmac
 import itertools
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -34,8 +40,11 @@ from smmdesk.channels.base import (
     PostVariant,
     SignatureError,
 )
+from smmdesk.channels.fake.faults import FaultInjector
+from smmdesk.lib import http
 
 REVOKED_PREFIX = "revoked"
+T = TypeVar("T")
 
 
 @dataclass
@@ -50,10 +59,14 @@ class FakeAccount:
     check_error: str | None = None
     # Followers of the account, set by tests and the demo; None: the network does not tell.
     followers: int | None = 0
+    # Off: a publish repeated with the same key makes a second post (the key is only kept for lookups).
+    drops_repeats: bool = True
 
 
 class FakeNetwork:
     accounts: dict[str, FakeAccount] = {}
+    # When set, calls fail as it decides (channels/fake/faults.py).
+    faults: FaultInjector | None = None
     _ids = itertools.count(1)
     _lock = threading.Lock()
 
@@ -70,6 +83,7 @@ class FakeNetwork:
     def reset(cls) -> None:
         with cls._lock:
             cls.accounts.clear()
+            cls.faults = None
 
 
 # Titles and descriptions are marked with gettext_noop for extraction; the settings form translates them
@@ -114,6 +128,9 @@ class FakeAdapter(Adapter):
     limits = PostLimits(max_text=2000, max_media=10, supports_link=True, supports_first_comment=True)
     fetches_media = False
 
+    # The network can always say whether it holds a post with a key: None from find_published is sure.
+    finds_published = True
+
     @property
     def _account(self) -> FakeAccount:
         account = FakeNetwork.account(self.config.account_id)
@@ -121,15 +138,36 @@ class FakeAdapter(Adapter):
             raise AdapterError("the access token was revoked", reconnect=True)
         return account
 
-    def check(self) -> AccountInfo:
+    def _call(self, operation: str, act: Callable[[FakeAccount], T], subject: str = "", key: str = "") -> T:
+        """Run one call on the network, through the fault injector when one is set: a fault strikes
+        before `act` (nothing happened) or after it (it happened and the answer was lost)."""
         account = self._account
-        if account.check_error:
-            raise AdapterError(account.check_error)
-        return AccountInfo(
-            external_id=self.config.account_id,
-            name=f"Fake {self.config.stands_for} account",
-            url=f"https://fake.invalid/{self.config.account_id}",
-        )
+        injector = FakeNetwork.faults
+        if injector is None:
+            return act(account)
+        token = self.config.api_token.get_secret_value()
+        fault = injector.draw(self.config.account_id, token, operation, subject, key)
+        try:
+            if fault is not None and not fault.after_write:
+                raise fault.error()
+            result = act(account)
+            if fault is not None:
+                raise fault.error()
+        except http.OutboundError as exc:
+            raise refusal(operation, exc)
+        return result
+
+    def check(self) -> AccountInfo:
+        def act(account: FakeAccount) -> AccountInfo:
+            if account.check_error:
+                raise AdapterError(account.check_error)
+            return AccountInfo(
+                external_id=self.config.account_id,
+                name=f"Fake {self.config.stands_for} account",
+                url=f"https://fake.invalid/{self.config.account_id}",
+            )
+
+        return self._call("check", act)
 
     def parse_webhook(self, body: bytes, headers) -> list[InboundEvent]:
         secret = self.config.webhook_secret
@@ -158,74 +196,106 @@ class FakeAdapter(Adapter):
             raise AdapterError(f"malformed webhook body: {exc}", permanent=True)
 
     def poll(self, cursor: str | None) -> tuple[list[InboundEvent], str | None]:
-        account = self._account
-        start = int(cursor or 0)
-        batch = account.inbound[start : start + 100]
-        return batch, str(start + len(batch))
+        def act(account: FakeAccount):
+            start = int(cursor or 0)
+            batch = account.inbound[start : start + 100]
+            return batch, str(start + len(batch))
+
+        return self._call("poll", act, cursor or "")
 
     def send_reply(self, reply: OutboundReply) -> ExternalRef:
-        account = self._account
         key = reply.idempotency_key or FakeNetwork.next_id("k")
-        if key not in account.replies:
-            account.replies[key] = reply
-        return ExternalRef(external_id=f"reply-{key}", parent_id=reply.thread_id)
+
+        def act(account: FakeAccount) -> ExternalRef:
+            if key not in account.replies:
+                account.replies[key] = reply
+            return ExternalRef(external_id=f"reply-{key}", parent_id=reply.thread_id)
+
+        return self._call("reply", act, reply.text, key)
 
     def publish(self, variant: PostVariant, idempotency_key: str) -> ExternalRef:
-        account = self._account
         if len(variant.text) > self.limits.max_text:
             raise AdapterError(f"text longer than {self.limits.max_text} characters", permanent=True)
-        existing = self.find_published(idempotency_key)
-        if existing:
-            return existing
-        post_id = FakeNetwork.next_id("post")
-        account.posts[post_id] = {
-            "text": variant.text,
-            "key": idempotency_key,
-            "media": list(variant.media),
-            "likes": 0,
-            "reposts": 0,
-            "comments": 0,
-            "deleted": False,
-        }
+
+        def act(account: FakeAccount) -> ExternalRef:
+            existing = self._find(account, idempotency_key) if account.drops_repeats else None
+            if existing:
+                return existing
+            post_id = FakeNetwork.next_id("post")
+            account.posts[post_id] = {
+                "text": variant.text,
+                "key": idempotency_key,
+                "media": list(variant.media),
+                "likes": 0,
+                "reposts": 0,
+                "comments": 0,
+                "deleted": False,
+            }
+            return self._ref(post_id)
+
+        return self._call("publish", act, variant.text, idempotency_key)
+
+    def find_published(self, idempotency_key: str) -> ExternalRef | None:
+        return self._call(
+            "find_published", lambda account: self._find(account, idempotency_key), key=idempotency_key
+        )
+
+    def _find(self, account: FakeAccount, idempotency_key: str) -> ExternalRef | None:
+        for post_id, post in account.posts.items():
+            if post["key"] == idempotency_key:
+                return self._ref(post_id)
+        return None
+
+    def _ref(self, post_id: str) -> ExternalRef:
         return ExternalRef(
             external_id=post_id, url=f"https://fake.invalid/{self.config.account_id}/{post_id}"
         )
 
-    def find_published(self, idempotency_key: str) -> ExternalRef | None:
-        for post_id, post in self._account.posts.items():
-            if post["key"] == idempotency_key:
-                return ExternalRef(
-                    external_id=post_id, url=f"https://fake.invalid/{self.config.account_id}/{post_id}"
-                )
-        return None
-
     def moderate(self, ref: ExternalRef, action: Literal["hide", "delete"]) -> None:
-        self._account.moderated[ref.external_id] = action
+        def act(account: FakeAccount) -> None:
+            account.moderated[ref.external_id] = action
+
+        self._call("moderate", act, ref.external_id)
 
     def metrics(self, refs: list[ExternalRef]) -> list[MetricPoint]:
-        account = self._account
-        now = datetime.now(UTC)
-        points = []
-        for ref in refs:
-            post = account.posts.get(ref.external_id)
-            if post is None:
-                continue
-            points += [
-                MetricPoint(ref.external_id, name, float(post[name]), now)
-                for name in ("likes", "reposts", "comments")
-            ]
-        return points
+        def act(account: FakeAccount) -> list[MetricPoint]:
+            now = datetime.now(UTC)
+            points = []
+            for ref in refs:
+                post = account.posts.get(ref.external_id)
+                if post is None:
+                    continue
+                points += [
+                    MetricPoint(ref.external_id, name, float(post[name]), now)
+                    for name in ("likes", "reposts", "comments")
+                ]
+            return points
+
+        return self._call("metrics", act)
 
     def entries(self, ref: ExternalRef) -> list[Entry]:
-        return list(self._account.entries.get(ref.external_id, []))
+        return self._call("entries", lambda account: list(account.entries.get(ref.external_id, [])))
 
     def followers(self) -> int | None:
-        return self._account.followers
+        return self._call("followers", lambda account: account.followers)
 
     def search(self, query: str, since: datetime | None) -> list[InboundEvent]:
         needle = query.casefold()
-        return [
-            e
-            for e in self._account.inbound
-            if needle in e.text.casefold() and (since is None or e.created_at >= since)
-        ]
+        return self._call(
+            "search",
+            lambda account: [
+                e
+                for e in account.inbound
+                if needle in e.text.casefold() and (since is None or e.created_at >= since)
+            ],
+            query,
+        )
+
+
+def refusal(operation: str, exc: http.OutboundError) -> AdapterError:
+    """The AdapterError for a failed call, as the real adapters judge lib/http's errors: 401 means the
+    token no longer works; the rest is permanent or not, with Retry-After, as lib/http says."""
+    message = f"fake {operation}: {exc.message}"
+    if exc.status == 401:
+        return AdapterError(f"{message} (the access token was revoked)", reconnect=True)
+    return AdapterError(message, permanent=exc.permanent, retry_after=exc.retry_after)

@@ -179,6 +179,22 @@ def test_revoked_token_fails_with_its_reason_and_retry_sends(
         actions.retry_reply(message, agent)  # sent: nothing to retry
 
 
+def test_a_revoked_token_found_by_a_reply_tells_the_owners_once(
+    convo, member, cast, django_capture_on_commit_callbacks
+):
+    FakeNetwork.account("salon-vk").revoked = True
+    for text in ("Sorry for the wait", "Are you still there?"):
+        message, _ = queue_reply(convo, member("agent"), text, django_capture_on_commit_callbacks)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert reply_tasks.send_reply_task.call_local(message.pk) == "failed"
+    owner = membership(cast.users["owner"], cast.workspace)
+    alerts = Notification.objects.filter(
+        kind="channel", key__startswith=f"channel-reconnect:{convo.channel_id}:"
+    )
+    assert list(alerts.values_list("membership", flat=True)) == [owner.pk]
+    assert "needs reconnecting" in alerts.get().text
+
+
 def test_failure_reason_never_shows_the_token(convo, member, django_capture_on_commit_callbacks, monkeypatch):
     from smmdesk.inbox.tests.conversations import TOKEN
 
