@@ -184,9 +184,13 @@ def _consumer(workers: int, periodic: bool = True):
     autodiscover_modules("tasks")
     _keep_sqlite_connections()
     from smmdesk.nlp.lemmas import lemma
+    from smmdesk.nlp.triage import classify_many
 
-    # The Russian dictionaries load on first use (about 2 s); load them now, not on the first message.
+    # The Russian dictionaries, the language detector and the sentiment model load on first use (several
+    # seconds); load them now, not inside the first message's write transaction, which on SQLite would
+    # hold the database's write lock meanwhile.
     lemma("сообщение")
+    classify_many(["Добрый день", "Dobrý deň", "Good morning"], ("ru", "sk", "en"))
 
     # A short idle poll keeps webhook-to-inbox under a second on the SQLite queue (RedisHuey blocks on
     # the list instead, so the delay does not apply there).
