@@ -21,19 +21,25 @@ from pathlib import Path
 
 PIP_AUDIT = Path(sys.executable).parent / "pip-audit"
 SHOWN = 5
+# pip-audit asks once per package; a network that hangs must not hold CI for long.
+TIMEOUT = 300
 
 
 def main(argv: list[str]) -> int:
     # --local: the venv's own packages; --skip-editable: smmdesk itself is not on PyPI.
     command = [str(PIP_AUDIT), "--format", "json", "--progress-spinner", "off", "--local", "--skip-editable"]
     allow_unaudited = "--allow-unaudited" in argv
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
     try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT)
         report = json.loads(result.stdout)
-    except ValueError:
-        # The service unreachable altogether, say: nothing was audited.
-        print(f"audit: NOT AUDITED: pip-audit gave no report (exit {result.returncode}):")
-        print(f"audit:   {result.stderr.strip()[-1000:]}")
+    except (ValueError, subprocess.TimeoutExpired) as exc:
+        # The service unreachable altogether, or hanging: nothing was audited.
+        detail = (
+            f"no answer within {TIMEOUT} s"
+            if isinstance(exc, subprocess.TimeoutExpired)
+            else (f"exit {result.returncode}: {result.stderr.strip()[-1000:]}")
+        )
+        print(f"audit: NOT AUDITED: pip-audit gave no report ({detail})")
         return 0 if allow_unaudited else 2
     code, lines = judge(report, allow_unaudited=allow_unaudited)
     for line in lines:

@@ -8,8 +8,10 @@ ids are tried too), or every call on an object would stop at a 404.
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
+from django.db import close_old_connections
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
@@ -73,11 +75,16 @@ def flatmap_path_parameters(context, path_parameters):
 def demo_data(django_db_setup, django_db_blocker):
     """The demo, loaded once for the module and committed; each operation's writes are rolled back."""
     from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
 
     from smmdesk.accounts.models import ApiToken, User
     from smmdesk.core import demo
     from smmdesk.lib.crypto import token_hash
 
+    # As Django's own test client does: the handler closes "obsolete" connections after each request,
+    # and on PostgreSQL that would close the one holding the test's transaction.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
     with django_db_blocker.unblock():
         demo.load()
         owner = User.objects.get(email=OWNER)
@@ -89,10 +96,14 @@ def demo_data(django_db_setup, django_db_blocker):
     existing_ids.clear()
     with django_db_blocker.unblock():
         call_command("flush", interactive=False, verbosity=0)
+    # Flush gave the content types new ids; the tests that follow must not use cached ones.
+    ContentType.objects.clear_cache()
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(autouse=True)
-def _owner_session(demo_data, db):
+def _demo_data_and_a_rolled_back_transaction(demo_data, db):
     yield
 
 
