@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django_htmx",
+    # For its templates and static files: the API docs page then loads Swagger UI from this server,
+    # which the Content-Security-Policy allows, instead of from a CDN, which it refuses.
+    "ninja",
     "huey.contrib.djhuey",
     "smmdesk.core",
     "smmdesk.accounts",

@@ -179,6 +179,39 @@ def test_wrong_schemes_credentials_and_garbage_are_refused_even_when_private_is_
         http.check_url(url, allow_private=True)
 
 
+@pytest.mark.parametrize("allow_private", [False, True])
+def test_an_address_the_client_cannot_parse_is_refused_not_raised(settings, allow_private):
+    """A base URL a member typed (0177.0.0.1 is 127.0.0.1 to inet_aton, but httpx refuses it) must be
+    a refusal with a message, not an exception from inside httpx."""
+    settings.SMMDESK_ALLOW_PRIVATE_URLS = allow_private
+    with pytest.raises(http.UnsafeURLError, match="invalid URL") as refused:
+        http.get("http://0177.0.0.1/feed.xml")
+    assert refused.value.permanent
+
+
+@pytest.mark.parametrize(
+    "url,reason",
+    [
+        ("http://127.0.0.1/", "loopback"),
+        ("http://localhost:8000/a.jpg", "loopback"),
+        ("https://LOCALHOST./", "loopback"),
+        ("http://api.localhost/", "loopback"),
+        ("http://2130706433/", "loopback"),
+        ("http://0x7f.1/", "loopback"),
+        ("http://[::ffff:10.0.0.1]/", "private"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://0/", "unspecified"),
+        ("https://public.example/a.jpg", None),
+        ("https://93.184.215.14/a.jpg", None),
+        ("https://intranet.example/a.jpg", None),  # a name: only a lookup could tell
+        ("http://0177.0.0.1/", None),  # not an address httpx would send to at all
+    ],
+)
+def test_refused_without_lookup_judges_literal_addresses_and_localhost_only(resolver, url, reason):
+    assert http.refused_without_lookup(url) == reason
+    assert resolver.lookups == []
+
+
 def test_a_name_resolving_to_a_private_address_is_refused(resolver):
     resolver.table["intranet.example"] = [["10.0.0.7"]]
     with pytest.raises(http.UnsafeURLError, match=r"intranet\.example.*private.*10\.0\.0\.7"):

@@ -240,6 +240,15 @@ NAMED_IDS = (
 )
 
 
+MISSING_ID = 999_999
+
+
+def id_kinds(route, name):
+    """The kinds of object a route's integer parts name, in order."""
+    kinds = [pk_kind(name)] if "<int:pk>" in route else []
+    return kinds + [kind for kind in NAMED_IDS if f"<int:{kind}_id>" in route]
+
+
 def build(route, name, slug, objects):
     url = "/" + route.replace("<slug:slug>", slug).replace("<str:kind>", "fake")
     if "<int:pk>" in url:
@@ -299,12 +308,19 @@ def test_workspace_route_checks_role(cast, client, route, pattern, name, role):
         else:
             assert status == 403, (name, role, method.__name__, status)
     if "<int:" in route and role != "outsider":
-        # Another workspace's object through this workspace's address: never found. A view refuses the
-        # method it does not accept (405) before it looks anything up, so one of the two must say 403/404.
-        foreign = build(route, name, cast.workspace.slug, theirs)
-        statuses = [client.get(foreign).status_code, client.post(foreign).status_code]
-        assert all(status in (403, 404, 405) for status in statuses), (name, role, statuses)
-        assert any(status in (403, 404) for status in statuses), (name, role, statuses)
+        # Another workspace's object through this workspace's address (IDOR): a member whose role may
+        # use the view gets exactly what a made-up id gets, 404 (or 405 for a method the view does not
+        # accept, answered before any lookup), so not even the object's existence leaks; a role that
+        # may not use the view gets 403 whatever the id. Each id of the address is tried on its own
+        # too: this workspace's contest with another's entrant, this conversation with another's reply.
+        missing = {kind: MISSING_ID for kind in mine}
+        for method, permission in ((client.get, read), (client.post, write)):
+            expected = method(build(route, name, cast.workspace.slug, missing)).status_code
+            assert expected in ((404, 405) if allowed(role, permission) else (403,)), (name, role, expected)
+            for kind in id_kinds(route, name):
+                foreign = build(route, name, cast.workspace.slug, {**mine, kind: theirs[kind]})
+                status = method(foreign).status_code
+                assert status == expected, (name, role, method.__name__, kind, status, expected)
 
 
 OTHER_ROUTES = [(r, p, n) for r, p, n in ROUTES if "<slug:slug>" not in r]
@@ -345,16 +361,17 @@ def test_every_api_operation_declares_its_access():
     assert not missing, f"API operations without an access declaration: {missing}"
 
 
+API_ID_KINDS = ("channel", "service", "department", "holiday", *NAMED_IDS)
+
+
+def api_id_kinds(path):
+    return [kind for kind in API_ID_KINDS if f"{{{kind}_id}}" in path]
+
+
 def fill_api_path(path, slug, objects):
     path = path.replace("{slug}", slug)
-    for key, kind in (
-        ("{channel_id}", "channel"),
-        ("{service_id}", "service"),
-        ("{department_id}", "department"),
-        ("{holiday_id}", "holiday"),
-        *((f"{{{kind}_id}}", kind) for kind in NAMED_IDS),
-    ):
-        path = path.replace(key, str(objects[kind]))
+    for kind in API_ID_KINDS:
+        path = path.replace(f"{{{kind}_id}}", str(objects[kind]))
     assert "{" not in path, f"tests/test_permissions.py cannot fill {path}"
     return "/api" + path
 
@@ -389,11 +406,19 @@ def test_api_route_checks_role(cast, role, method, path, operation):
     else:
         assert status == 403, (method, path, role, status)
     if role in ROLES and "{" in path.replace("{slug}", ""):
-        foreign = fill_api_path(path, cast.workspace.slug, theirs)
-        status = client.generic(
-            method, foreign, json.dumps({}), content_type="application/json", **headers
-        ).status_code
-        assert status in (403, 404), (method, path, role, status)
+        # As for the pages: another workspace's id answers like a made-up one (404 when the role may use
+        # the operation, 403 when it may not), one id at a time.
+        def status_of(objects):
+            url = fill_api_path(path, cast.workspace.slug, objects)
+            return client.generic(
+                method, url, json.dumps({}), content_type="application/json", **headers
+            ).status_code
+
+        expected = status_of({kind: MISSING_ID for kind in mine})
+        assert expected == (404 if allowed(role, operation.view_func.access) else 403), (method, path, role)
+        for kind in api_id_kinds(path):
+            status = status_of({**mine, kind: theirs[kind]})
+            assert status == expected, (method, path, role, kind, status, expected)
 
 
 def test_admin_is_for_owning_superusers_only(cast, client):

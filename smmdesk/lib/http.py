@@ -168,6 +168,26 @@ def resolve(host: str, port: int) -> list[str]:
     return addresses
 
 
+def refused_without_lookup(url: str) -> str | None:
+    """Why a URL can be seen not to be public without a DNS lookup, or None when only a lookup could tell.
+
+    For addresses kept but not fetched yet (a media link in an imported plan): a literal address in any
+    notation the connection would accept, or a localhost name, is refused at once with the reason.
+    """
+    try:
+        host = httpx.URL(url).host
+    except (httpx.InvalidURL, TypeError):
+        return None
+    name = host.rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return "loopback"
+    literal = _legacy_ipv4(host)
+    try:
+        return forbidden_reason(literal or host)
+    except ValueError:
+        return None
+
+
 def check_addresses(host: str, addresses: list[str]) -> None:
     # Every address must be public: a resolver answering with one public and one private address
     # would otherwise let the connection land on the private one.
@@ -361,7 +381,12 @@ def request(
     if idempotent is None:
         idempotent = method in IDEMPOTENT_METHODS
     http_client = client(guarded=user_url)
-    req = http_client.build_request(method, url, timeout=timeout, **kwargs)
+    try:
+        req = http_client.build_request(method, url, timeout=timeout, **kwargs)
+    except httpx.InvalidURL as exc:
+        # A member's typo in a base URL (or an address httpx cannot parse) is a refusal to explain, not a
+        # crash: nothing can be sent to it, and trying again will not change that.
+        raise UnsafeURLError(f"invalid URL: {exc}")
     for _hop in range(MAX_REDIRECTS + 1):
         if user_url:
             check_url(req.url)

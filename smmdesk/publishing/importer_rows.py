@@ -12,10 +12,12 @@ from datetime import date, datetime, time
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import httpx
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from smmdesk.channels.models import Channel
+from smmdesk.lib import http
 from smmdesk.publishing.validation import limits_for, text_length
 
 MAX_URL = 500
@@ -190,6 +192,16 @@ def check_text(row: PlanRow, text: str) -> None:
             )
 
 
+def _sendable(url: str) -> bool:
+    # The HTTP client's own parser: an address it refuses (0177.0.0.1 and other odd notations) could
+    # never be fetched, whatever urlsplit makes of it.
+    try:
+        httpx.URL(url)
+    except httpx.InvalidURL:
+        return False
+    return True
+
+
 def check_media(row: PlanRow, raw: str) -> None:
     url = raw.strip()
     if not url:
@@ -200,13 +212,24 @@ def check_media(row: PlanRow, raw: str) -> None:
             RowError(row.row, "media_url", _("The media URL must start with https:// or http://.")),
         )
         return
-    if not parts.hostname or len(url) > MAX_URL or any(ch.isspace() for ch in url):
+    if not parts.hostname or len(url) > MAX_URL or any(ch.isspace() for ch in url) or not _sendable(url):
         row.errors.append(
             RowError(
                 row.row,
                 "media_url",
                 _("The media URL is not a valid web address (at most %(max)s characters).")
                 % {"max": MAX_URL},
+            ),
+        )
+        return
+    if http.refused_without_lookup(url):
+        # Never fetched during the import, but a link to the server's own network could never become a
+        # picture in a post either: say so now rather than keep it.
+        row.errors.append(
+            RowError(
+                row.row,
+                "media_url",
+                _("The media URL points to a local or private network address; use a public web address."),
             ),
         )
         return

@@ -123,7 +123,8 @@ class HostPage:
                 body = site.html()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Security-Policy", site.csp())
+                if site.csp():
+                    self.send_header("Content-Security-Policy", site.csp())
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

@@ -119,7 +119,16 @@ class RSSAdapter(Adapter):
         return _split_urls(f"{self.config.feed_url} {self.config.more_feed_urls}")
 
     def check(self) -> AccountInfo:
-        url = self._urls()[0]
+        url, *more = self._urls()
+        for position, other in enumerate(more, start=2):
+            # Polling skips a feed that fails and reads the rest, so a refused address among the further
+            # feeds would only show in the log: the check says so instead (without fetching them all).
+            try:
+                http.check_url(other)
+            except http.UnsafeURLError as exc:
+                raise AdapterError(f"rss: feed {position}: {exc.message}", permanent=True)
+            except http.OutboundError as exc:
+                raise AdapterError(f"rss: feed {position}: {exc.message}")
         fetched = self._fetch(url)
         feed = fetched[0] if fetched else Feed("", "")
         return AccountInfo(
