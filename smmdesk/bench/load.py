@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import itertools
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -49,6 +50,8 @@ EXTRA_CHANNELS = [
 HISTORY = 100_000
 WORKER_THREADS = 4
 START_TIMEOUT = 120.0
+# A logged exception's last line: "package.module.SomeError: message".
+EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Timeout|Exit)\b:? .*")
 DRAIN_TIMEOUT = 300.0
 
 
@@ -312,6 +315,19 @@ class Servers:
         text = path.read_text(errors="replace") if path.exists() else ""
         return "\n".join(text.strip().splitlines()[-lines:])
 
+    def failures(self, most: int = 6) -> list[str]:
+        """The exceptions the processes logged, most frequent first: what the errors were."""
+        counts: dict[str, int] = {}
+        for name in self.procs:
+            path = self.logs / f"{name.replace(' ', '-')}.log"
+            for line in path.read_text(errors="replace").splitlines() if path.exists() else []:
+                found = EXCEPTION.match(line)
+                if found:
+                    key = f"{name}: {found.group(0)[:160]}"
+                    counts[key] = counts.get(key, 0) + 1
+        ranked = sorted(counts.items(), key=lambda item: -item[1])[:most]
+        return [f"  logged x{count}: {text}" for text, count in ranked]
+
     def check_alive(self) -> None:
         for name, proc in self.procs.items():
             if proc.poll() is not None:
@@ -410,7 +426,7 @@ def _generate(desk, cookies, seconds: float, inbound):
     except ImportError:  # the generator runs on the default loop, a little slower
         factory = None
     with asyncio.Runner(loop_factory=factory) as runner:
-        return runner.run(loadgen.run(desk, cookies, seconds=seconds, inbound=inbound))
+        return runner.run(loadgen.run(desk, cookies, seconds=seconds, inbound=inbound, progress=say))
 
 
 def run(args) -> str:
@@ -466,7 +482,7 @@ def run(args) -> str:
         for action, times in inbound.stats.times.items():
             stats.times[action] += times
         stats.errors.update(inbound.stats.errors)
-        for line in stats.table():
+        for line in stats.table() + servers.failures():
             say(line)
         drain()
         return summary_line(
