@@ -39,6 +39,9 @@ def test_postgres_url_parsed(tmp_path):
         "6543",
     )
     assert db["OPTIONS"]["sslmode"] == "require"
+    # Pooled, not persistent: under ASGI a persistent connection belongs to a request's short-lived thread.
+    assert db["CONN_MAX_AGE"] == 0
+    assert db["OPTIONS"]["pool"]["max_size"] >= db["OPTIONS"]["pool"]["min_size"] >= 1
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 
 Each benchmark runs in a child process with its own throwaway data dir, so it never touches the
 user's data: `run_ingest` always uses a fresh SQLite database there; `run_inbox` too, unless it is given
-a database URL (which must then name a database the benchmark may fill). The child's lines are passed
+a database URL (which must then name a database the benchmark may fill); `run_load` is given a database
+and a Redis URL, and creates and empties them itself. The child's lines are passed
 on as they come; the last one is the result.
 """
 
@@ -24,7 +25,11 @@ class BenchError(Exception):
 
 
 def run_child(
-    module: str, args: list[str], echo: Callable[[str], object], database_url: str | None = None
+    module: str,
+    args: list[str],
+    echo: Callable[[str], object],
+    database_url: str | None = None,
+    redis_url: str | None = None,
 ) -> str:
     with tempfile.TemporaryDirectory(prefix="smmdesk-bench-") as data_dir:
         env = {key: value for key, value in os.environ.items() if key not in INHERITED_AWAY}
@@ -33,6 +38,8 @@ def run_child(
         env["PYTHONUNBUFFERED"] = "1"
         if database_url:
             env["DATABASE_URL"] = database_url
+        if redis_url:
+            env["REDIS_URL"] = redis_url
         errors = Path(data_dir) / "stderr.log"
         last = ""
         with errors.open("w") as stderr:

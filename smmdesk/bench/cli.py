@@ -133,3 +133,43 @@ def bench_faults(rate, replies, posts, channels, revoked, seed, threads):
     if revoked > channels:
         raise click.BadParameter("cannot revoke more channels than --channels", param_hint="--revoked")
     _run_bench(run_faults, rate, replies, posts, channels, revoked, seed, threads)
+
+
+@bench.command("load")
+@click.option("--agents", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option("--minutes", type=click.FloatRange(min=0, min_open=True), default=10, show_default=True)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=50,
+    show_default=True,
+    help="Inbound messages per second, through the fake network's webhook.",
+)
+@click.option(
+    "--web-workers", type=click.IntRange(min=1), default=2, show_default=True, help="smmdesk web --workers"
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=2, show_default=True, help="smmdesk worker processes."
+)
+@click.option(
+    "--history",
+    type=click.IntRange(min=0),
+    default=100_000,
+    show_default=True,
+    help="Messages of past conversations in the inbox before the load starts.",
+)
+@click.option(
+    "--database-url",
+    required=True,
+    help="A PostgreSQL database for this run only: created, and dropped afterwards; an existing one with "
+    "tables is refused unless an earlier run made it.",
+)
+@click.option(
+    "--redis-url", required=True, help="An empty Redis database (redis://host:port/N), emptied afterwards."
+)
+@click.option("--keep", is_flag=True, help="Keep the database and Redis contents after the run, to look at.")
+def bench_load(agents, minutes, rate, web_workers, workers, history, database_url, redis_url, keep):
+    """N agents work the inbox in the real web and worker processes while messages arrive; latency per action."""
+    from smmdesk.bench.load import run_load
+
+    _run_bench(run_load, agents, minutes, rate, web_workers, workers, database_url, redis_url, history, keep)

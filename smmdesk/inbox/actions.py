@@ -85,9 +85,13 @@ def require_member(
 
 
 def locked(conversation: Conversation) -> Conversation:
-    """The current row, locked until commit: ingestion may have changed it since the page was shown."""
+    """The current row, locked until commit: ingestion may have changed it since the page was shown.
+
+    Only this row: a plain FOR UPDATE would lock the joined workspace and channel rows too, so every
+    agent's action would queue behind every other's, and ingestion (whose inserts take a key-share lock
+    on the workspace row) would deadlock with them."""
     return (
-        Conversation.objects.select_for_update()
+        Conversation.objects.select_for_update(of=("self",))
         .select_related("channel", "workspace")
         .get(pk=conversation.pk)
     )

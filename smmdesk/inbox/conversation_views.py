@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from smmdesk.accounts.access import can, workspace_view
+from smmdesk.accounts.models import Membership
 from smmdesk.business.models import Department
 from smmdesk.inbox import actions, queries, timeline
 from smmdesk.inbox.actions import InboxError
@@ -33,7 +34,6 @@ from smmdesk.inbox.forms import (
     PriorityForm,
     ReplyForm,
     StatusForm,
-    members_of,
 )
 from smmdesk.inbox.models import CannedReply, Conversation, HandOff, Message, Sentiment, Status
 from smmdesk.nlp.explain import routing_reason
@@ -91,7 +91,13 @@ def _conversation(request, conversation_id) -> Conversation:
 
 
 def _names(workspace) -> tuple[dict[int, str], dict[int, str]]:
-    members = {m.pk: str(m.user) for m in members_of(workspace)}
+    # Names as str(user) gives them, without a model per member: the live poll asks every second.
+    members = {
+        pk: name or email
+        for pk, name, email in Membership.objects.filter(workspace=workspace).values_list(
+            "pk", "user__name", "user__email"
+        )
+    }
     departments = dict(Department.objects.filter(workspace=workspace).values_list("pk", "name"))
     return members, departments
 
@@ -99,9 +105,10 @@ def _names(workspace) -> tuple[dict[int, str], dict[int, str]]:
 def _live_context(request, conversation: Conversation, moderation_errors=None, answer_errors=None) -> dict:
     now = timezone.now()
     items = timeline.timeline(conversation)
-    members, departments = _names(request.workspace)
+    names = None
     for item in items:
         if item.event is not None:
+            members, departments = names = names or _names(request.workspace)
             with timezone.override(zone(request.workspace)):
                 item.description = timeline.describe_event(item.event, members, departments)
         else:

@@ -5,6 +5,8 @@ value from another workspace is refused as an invalid choice naming the field, n
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +16,7 @@ from smmdesk.business.models import Department
 from smmdesk.channels.models import Channel
 from smmdesk.inbox.models import Conversation, Priority, Sentiment, Status
 from smmdesk.inbox.queries import SORTS, Cursor, Filters
+from smmdesk.lib.widgets import PlainSelect
 
 ANY = [("", _("Any"))]
 
@@ -26,48 +29,90 @@ def members_of(workspace: Workspace):
     return Membership.objects.filter(workspace=workspace).select_related("user").order_by("user__name", "pk")
 
 
+class RowChoiceField(forms.TypedChoiceField):
+    """A choice among fixed values and the workspace's rows, whose rows are read only when they are needed:
+    to show the form, or to check a value that is not a fixed one. The list's live-update poll checks its
+    filters every second for everyone who has the inbox open, nearly always with empty or fixed values."""
+
+    def __init__(self, *, fixed=(), **kwargs):
+        super().__init__(widget=PlainSelect, **kwargs)
+        self.fixed = list(fixed)
+
+    def set_rows(self, rows: Callable[[], list[tuple]]) -> None:
+        read: list[list] = []
+
+        def choices():
+            if not read:
+                read.append(ANY + self.fixed + list(rows()))
+            return read[0]
+
+        self.choices = choices
+
+    def valid_value(self, value):
+        return any(str(value) == str(key) for key, _label in self.fixed) or super().valid_value(value)
+
+
 class FilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
         choices=[("active", _("Not resolved")), ("all", _("All"))] + list(Status.choices),
+        widget=PlainSelect,
     )
-    channel = forms.TypedChoiceField(label=_("Channel"), required=False, coerce=int, empty_value=None)
-    department = forms.ChoiceField(label=_("Department"), required=False)
-    sentiment = forms.ChoiceField(label=_("Sentiment"), required=False, choices=ANY + list(Sentiment.choices))
+    channel = RowChoiceField(label=_("Channel"), required=False, coerce=int, empty_value=None)
+    department = RowChoiceField(
+        label=_("Department"),
+        required=False,
+        fixed=[("mine", _("My departments' queue")), ("none", _("No department"))],
+    )
+    sentiment = forms.ChoiceField(
+        label=_("Sentiment"), required=False, choices=ANY + list(Sentiment.choices), widget=PlainSelect
+    )
     risk = forms.ChoiceField(
         label=_("SLA risk"),
         required=False,
         choices=ANY + [("ok", _("On time")), ("warning", _("At risk")), ("breached", _("Overdue"))],
+        widget=PlainSelect,
     )
-    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
-    language = forms.ChoiceField(label=_("Language"), required=False)
+    assignee = RowChoiceField(
+        label=_("Assignee"), required=False, fixed=[("me", _("Me")), ("none", _("Nobody"))]
+    )
+    language = RowChoiceField(label=_("Language"), required=False)
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     sort = forms.ChoiceField(
         label=_("Sort"),
         required=False,
         choices=[("urgency", _("SLA urgency")), ("recent", _("Latest activity"))],
+        widget=PlainSelect,
     )
     after = forms.CharField(required=False, widget=forms.HiddenInput, max_length=100)
 
     def __init__(self, data, *, workspace: Workspace, membership: Membership):
         super().__init__(data)
-        self.fields["channel"].choices = ANY + [
-            (c.pk, c.name) for c in Channel.objects.filter(workspace=workspace)
-        ]
-        self.fields["department"].choices = (
-            ANY
-            + [("mine", _("My departments' queue")), ("none", _("No department"))]
-            + [(str(d.pk), d.name) for d in Department.objects.filter(workspace=workspace)]
+        self.fields["channel"].set_rows(
+            lambda: Channel.objects.filter(workspace=workspace).values_list("pk", "name")
         )
-        self.fields["assignee"].choices = (
-            ANY
-            + [("me", _("Me")), ("none", _("Nobody"))]
-            + [(str(m.pk), member_label(m)) for m in members_of(workspace)]
+        self.fields["department"].set_rows(
+            lambda: [
+                (str(pk), name)
+                for pk, name in Department.objects.filter(workspace=workspace).values_list("pk", "name")
+            ]
         )
-        profile = getattr(workspace, "profile", None)
-        languages = list(profile.languages) if profile is not None else []
-        self.fields["language"].choices = ANY + [(code, code) for code in languages]
+        # Labels as member_label gives them (the user's name, else e-mail), without a model per member.
+        self.fields["assignee"].set_rows(
+            lambda: [
+                (str(pk), name or email)
+                for pk, name, email in Membership.objects.filter(workspace=workspace)
+                .order_by("user__name", "pk")
+                .values_list("pk", "user__name", "user__email")
+            ]
+        )
+
+        def languages():
+            profile = getattr(workspace, "profile", None)
+            return [(code, code) for code in (profile.languages if profile is not None else [])]
+
+        self.fields["language"].set_rows(languages)
 
     def clean_after(self):
         value = self.cleaned_data["after"]
@@ -126,7 +171,7 @@ class AssignForm(forms.Form):
         queryset=Membership.objects.none(),
         required=False,
         empty_label=_("Nobody"),
-        widget=forms.Select(attrs={"data-shortcut": "a"}),
+        widget=PlainSelect(attrs={"data-shortcut": "a"}),
     )
 
     def __init__(self, *args, workspace: Workspace, **kwargs):
@@ -148,14 +193,16 @@ class StatusForm(forms.Form):
 
 
 class PriorityForm(forms.Form):
-    priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int)
+    priority = forms.TypedChoiceField(
+        label=_("Priority"), choices=Priority.choices, coerce=int, widget=PlainSelect
+    )
 
 
 class HandOffForm(forms.Form):
     department = forms.ModelChoiceField(
         label=_("Department"),
         queryset=Department.objects.none(),
-        widget=forms.Select(attrs={"data-shortcut": "h"}),
+        widget=PlainSelect(attrs={"data-shortcut": "h"}),
     )
     note = forms.CharField(
         label=_("Note for the department"),

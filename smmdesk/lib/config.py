@@ -79,6 +79,11 @@ def parse_int(name: str, raw: str | None, default: int, low: int, high: int, pro
     return int(value)
 
 
+# Per process (each `smmdesk web` worker process, each `smmdesk worker`): connections kept open, the most
+# it opens, seconds a request waits for one before failing, seconds an idle extra one is kept.
+POOL = {"min_size": 2, "max_size": 8, "timeout": 10, "max_idle": 60}
+
+
 def parse_database_url(url: str, data_dir: Path) -> dict:
     """Turn DATABASE_URL into a Django DATABASES entry; raise ValueError with the reason."""
     if not url:
@@ -109,9 +114,15 @@ def parse_database_url(url: str, data_dir: Path) -> dict:
         "PASSWORD": unquote(parts.password or ""),
         "HOST": parts.hostname,
         "PORT": str(port or 5432),
-        "OPTIONS": {"connect_timeout": int(options.pop("connect_timeout", 5)), **options},
-        "CONN_MAX_AGE": 60,
-        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {
+            "connect_timeout": int(options.pop("connect_timeout", 5)),
+            **options,
+            "pool": dict(POOL),
+        },
+        # Connections come from the pool and go back to it after each request or task. Django's own
+        # persistent connections belong to a thread, and under ASGI every request runs in a new thread:
+        # each request would open a connection and leave it behind until PostgreSQL refused more.
+        "CONN_MAX_AGE": 0,
     }
 
 
