@@ -46,7 +46,8 @@ from smmdesk.audience.rows import (
     service_key,
 )
 from smmdesk.audience.rows import excel_serial_date as _excel_serial_date
-from smmdesk.inbox.reports import safe_cell, workspace_zone
+from smmdesk.inbox.reports import workspace_zone
+from smmdesk.lib.spreadsheet import safe_cell
 
 __all__ = ["FIELDS", "ImportRefused", "InvalidMapping", "NotAllowed", "guess_mapping"]
 

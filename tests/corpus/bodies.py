@@ -67,7 +67,7 @@ def with_text(document, value: str, keys: frozenset[str] | None = None):
 
 RSS_ITEM = (
     "<item><title>{title}</title><link>https://example.com/{n}</link><guid>item-{n}</guid>"
-    "<description>{text}</description><pubDate>Mon, 16 Mar 2026 10:00:00 GMT</pubDate></item>"
+    "<description>{text} Локон</description><pubDate>Thu, 19 Mar 2026 10:00:00 GMT</pubDate></item>"
 )
 
 
@@ -113,3 +113,48 @@ def feed_cases() -> list[Case]:
         ).encode(),
     }
     return [Case(name, data, f"{name}.xml") for name, data in cases.items()]
+
+
+# --- e-mail ----------------------------------------------------------------------------------------------
+
+
+def _mail(headers: str, body: bytes) -> bytes:
+    base = "From: =?utf-8?b?0JDQvdC90LA=?= <anna@example.com>\r\nTo: salon@example.com\r\nSubject: Hello\r\n"
+    return (base + headers + "\r\n").encode() + body
+
+
+def mail_cases() -> list[Case]:
+    nested = "".join(
+        f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n' for i in range(3_000)
+    )
+    cases = {
+        "nul_in_body": _mail("Content-Type: text/plain; charset=utf-8\r\n", "Привет\x00 мир".encode()),
+        "nul_in_header": _mail("X-Note: a\x00b\r\nContent-Type: text/plain\r\n", b"hi"),
+        "unknown_charset": _mail("Content-Type: text/plain; charset=x-no-such-charset\r\n", b"\xff\xfe hi"),
+        "lying_charset": _mail("Content-Type: text/plain; charset=utf-8\r\n", "Привет".encode("cp1251")),
+        "utf7_charset": _mail("Content-Type: text/plain; charset=utf-7\r\n", b"+AGEAYgBj- and +2D3eAA-"),
+        "bad_base64": _mail(
+            "Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n", b"!!!not base64===\r\n"
+        ),
+        "nested_multipart": (
+            "From: anna@example.com\r\nMIME-Version: 1.0\r\n" + nested + "Content-Type: text/plain\r\n\r\nhi"
+        ).encode(),
+        "encoded_word_nul": _mail("Content-Type: text/plain\r\n", b"hi").replace(
+            b"Subject: Hello", b"Subject: =?utf-8?q?a=00b?="
+        ),
+        "rtl_and_zwj": _mail(
+            "Content-Type: text/plain; charset=utf-8\r\n", "\u202eevil\u202c 👨\u200d👩\u200d👧".encode()
+        ),
+        "html_script": _mail(
+            "Content-Type: text/html; charset=utf-8\r\n", b"<script>alert(1)</script><p>hi\x00</p>"
+        ),
+        "huge_header": _mail("X-Long: " + "a" * 500_000 + "\r\nContent-Type: text/plain\r\n", b"hi"),
+        "garbage": random_bytes(4096),
+    }
+    return [Case(name, data, f"{name}.eml") for name, data in cases.items()]
+
+
+def random_bytes(size: int) -> bytes:
+    import random
+
+    return random.Random(3).randbytes(size)
