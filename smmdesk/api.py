@@ -74,7 +74,8 @@ def _unstorable_path(value, path=()):
 
 
 class RejectUnstorableJson:
-    """Middleware for /api/: a JSON body with a string that cannot be stored gets a 422 naming the field.
+    """Middleware for /api/: a JSON body that is not an object, is nested too deeply, or holds a value that
+    cannot be stored gets a 4xx naming the field.
 
     It runs before django-ninja, which would turn any parser error into an anonymous 400."""
 
@@ -85,21 +86,27 @@ class RejectUnstorableJson:
         if request.path.startswith("/api/") and request.content_type == "application/json" and request.body:
             try:
                 data = json.loads(request.body)
+            except RecursionError:
+                # ninja would meet the same depth in its own parser and fail with a 500.
+                return _invalid("body", "nested too deeply", status=400)
             except ValueError:
                 data = None  # ninja answers malformed JSON itself
+            if data is not None and not isinstance(data, dict):
+                # Every operation takes an object; ninja would read an empty list as an empty object.
+                return _invalid("body", "must be a JSON object")
             bad = _unstorable_path(data)
             if bad is not None:
-                body = {
-                    "detail": "invalid input",
-                    "errors": [
-                        {
-                            "field": ".".join(bad) or "body",
-                            "message": "contains characters that are not allowed (NUL or a lone surrogate)",
-                        }
-                    ],
-                }
-                return JsonResponse(body, status=422)
+                return _invalid(
+                    ".".join(bad) or "body",
+                    "contains characters that are not allowed (NUL or a lone surrogate)",
+                )
         return self.get_response(request)
+
+
+def _invalid(field: str, message: str, status: int = 422) -> JsonResponse:
+    return JsonResponse(
+        {"detail": "invalid input", "errors": [{"field": field, "message": message}]}, status=status
+    )
 
 
 api = NinjaAPI(

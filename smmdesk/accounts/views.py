@@ -4,7 +4,6 @@ from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,13 +19,11 @@ from smmdesk.accounts.forms import (
     WorkspaceForm,
 )
 from smmdesk.accounts.models import AuditEvent, Invitation, Membership, User
+from smmdesk.lib.redirects import local_path
 
 
 def _safe_next(request, fallback="core:home"):
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return reverse_lazy(fallback)
+    return local_path(request, request.POST.get("next") or request.GET.get("next")) or reverse_lazy(fallback)
 
 
 @public_view

@@ -11,6 +11,8 @@ import csv
 import io
 import json
 
+from smmdesk.lib.spreadsheet import unquote_cell
+
 from .exports import direct_commander as direct
 from .exports import google_ads_editor as google
 from .models import MatchType
@@ -32,7 +34,7 @@ def _table(text: str, separator: str) -> list[dict]:
         cells = line.split(separator)
         if len(cells) != len(headers):
             raise ParseError(f"line {number}: {len(cells)} cells, the header has {len(headers)}")
-        table.append(dict(zip(headers, cells, strict=True)))
+        table.append(dict(zip(headers, map(unquote_cell, cells), strict=True)))
     return table
 
 
@@ -46,7 +48,7 @@ def read_google_ads_editor(data: bytes) -> list[dict]:
         raise ParseError("the file is empty")
     if any(None in row or None in row.values() for row in rows):
         raise ParseError("a row's cell count differs from the header's")
-    return rows
+    return [{name: unquote_cell(value) for name, value in row.items()} for row in rows]
 
 
 def read_direct_tsv(data: bytes) -> list[dict]:

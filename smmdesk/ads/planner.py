@@ -37,7 +37,7 @@ their own once the first statistics come in (the effectiveness report shows the 
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from django.db.models import Avg
 from django.utils.translation import gettext as _
@@ -48,6 +48,11 @@ DAYS_PER_MONTH = Decimal(30)
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
 RATIO = Decimal("0.0001")
+MAX_INPUT = Decimal("9999999999.99")
+INPUT_STEP = Decimal("0.000001")
+# Digits the plan is computed in: the largest budget over the smallest rates still fits (quantize fails
+# on a result of more digits than the context holds).
+PRECISION = 50
 
 _SEARCH = {"ctr": Decimal("0.05"), "cpc": {"RUB": Decimal(25), "EUR": Decimal("0.40")}}
 _SOCIAL = {"ctr": Decimal("0.008"), "cpc": {"RUB": Decimal(15), "EUR": Decimal("0.30")}}
@@ -81,7 +86,10 @@ def _decimal(field: str, value) -> Decimal:
         raise PlanError(field, _("Not a number.")) from None
     if not number.is_finite() or number < 0:
         raise PlanError(field, _("Must be a number of zero or more."))
-    return number
+    if number > MAX_INPUT:
+        raise PlanError(field, _("Must be at most %(max)s.") % {"max": MAX_INPUT})
+    # Six decimals are more than any rate or price needs, and keep every product of the plan in PRECISION.
+    return number.quantize(INPUT_STEP, rounding=ROUND_HALF_UP)
 
 
 def default_assumptions(platform: str, currency: str) -> dict[str, Decimal]:
@@ -156,7 +164,12 @@ def _q(value: Decimal | None, step: Decimal) -> Decimal | None:
 def plan(campaign: Campaign, overrides: dict | None = None) -> dict:
     """The funnel for the campaign's budget (overrides: daily_budget or monthly_budget and any of
     ASSUMPTION_KEYS). Counts are rounded to tenths and money to cents only in the result."""
-    overrides = dict(overrides or {})
+    with localcontext() as context:
+        context.prec = PRECISION
+        return _plan(campaign, dict(overrides or {}))
+
+
+def _plan(campaign: Campaign, overrides: dict) -> dict:
     daily, monthly = _budgets(campaign, overrides)
     values = default_assumptions(campaign.platform, campaign.currency)
     sources = dict.fromkeys(values, "default")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from smmdesk.audience.importer import header_key
+from smmdesk.lib.spreadsheet import UnsafeWorkbook, check_xlsx
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
@@ -116,6 +117,10 @@ def _decode(content: bytes) -> str:
 def _xlsx_rows(content: bytes) -> list[list]:
     from openpyxl import load_workbook
 
+    try:
+        check_xlsx(content)
+    except UnsafeWorkbook as exc:
+        raise StatsRefused(str(exc)) from exc
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign ZIP

@@ -18,7 +18,7 @@ from django.utils.translation import pgettext
 from openpyxl import Workbook
 
 from smmdesk.audience.report import AGE_GROUPS, GENDERS, UNKNOWN, change
-from smmdesk.inbox.reports import safe_cell
+from smmdesk.lib.spreadsheet import safe_cell
 
 PERCENT = "0.00%"
 MONEY = "#,##0.00"
@@ -114,7 +114,9 @@ def _csv_value(value) -> str:
 
 def export_csv(data: dict) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # "\r\n", as RFC 4180 says: with "\n" alone the writer leaves a CR inside a cell unquoted, and a
+    # spreadsheet starts a new row at it, where "=..." after it would run.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([_("Audience report"), data["start"].isoformat(), data["end"].isoformat()])
     for name, rows in tables(data):
         writer.writerow([])

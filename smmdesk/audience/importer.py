@@ -26,6 +26,8 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from smmdesk.lib.spreadsheet import UnsafeWorkbook, check_xlsx
+
 MAX_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 1_000_000
 DELIMITERS = ",;\t"
@@ -248,6 +250,10 @@ class XlsxTable(Table):
         from openpyxl import load_workbook
         from openpyxl.utils.datetime import MAC_EPOCH
 
+        try:
+            check_xlsx(path)
+        except UnsafeWorkbook as exc:
+            raise ImportRefused(str(exc)) from exc
         try:
             self._book = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign ZIP

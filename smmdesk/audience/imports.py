@@ -50,7 +50,8 @@ from smmdesk.audience.rows import (
 )
 from smmdesk.audience.rows import excel_serial_date as _excel_serial_date
 from smmdesk.core.column_mapping import mapping_errors
-from smmdesk.inbox.reports import safe_cell, workspace_zone
+from smmdesk.inbox.reports import workspace_zone
+from smmdesk.lib.spreadsheet import safe_cell
 from smmdesk.lib.workers import dead_here, worker_name
 
 __all__ = ["FIELDS", "ImportRefused", "InvalidMapping", "NotAllowed", "guess_mapping"]

@@ -235,12 +235,14 @@ def parse_price(value) -> Decimal | None:
         amount = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     else:
         amount = parse_price_text(cell_text(value))
-    amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    if not amount.is_finite():
+        raise Bad(_("Not a price; write it as 1200 or 1200.50."))
     if amount < 0:
         raise Bad(_("The price cannot be negative."))
-    if amount > MAX_PRICE:
+    # Checked before rounding too: quantize raises on a number of more digits than the context holds.
+    if amount > MAX_PRICE or amount.quantize(CENT, rounding=ROUND_HALF_UP) > MAX_PRICE:
         raise Bad(_("The price is too large."))
-    return amount
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 GENDERS = {

@@ -83,10 +83,14 @@ def _services(workspace, value, errors: list) -> list[Service]:
     for item in _as_list(value):
         pk = item.pk if isinstance(item, Service) else item
         try:
-            wanted.append(int(str(pk).strip()))
+            number = int(str(pk).strip())
         except ValueError:
+            number = 0
+        # An id past 64 bits would fail in the query instead of simply not being found.
+        if not 0 < number < 2**63:
             errors.append(("services", _("Choose services of this business.")))
             return []
+        wanted.append(number)
     found = {service.pk: service for service in Service.objects.filter(workspace=workspace, pk__in=wanted)}
     if len(found) != len(set(wanted)):
         errors.append(("services", _("Choose services of this business.")))

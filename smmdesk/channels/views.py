@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,6 +14,7 @@ from smmdesk.channels import actions, registry
 from smmdesk.channels.base import CAPABILITY_LABELS, Capability
 from smmdesk.channels.forms import build_form_class, initial_for
 from smmdesk.channels.models import Channel
+from smmdesk.lib.redirects import back
 
 
 def _page(request, template, status=200, **context):
@@ -33,12 +33,7 @@ def _list_url(request) -> str:
 
 def _back(request):
     """Where a plain (non-HTMX) button press returns to: the page it came from, if it is ours."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(_list_url(request))
+    return back(request, _list_url(request))
 
 
 def _row(request, channel):

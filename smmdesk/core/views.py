@@ -1,6 +1,5 @@
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from smmdesk.accounts import actions as account_actions
@@ -9,6 +8,7 @@ from smmdesk.core import actions
 from smmdesk.core import dashboard as dashboard_blocks
 from smmdesk.core.sections import SECTIONS
 from smmdesk.lib import health
+from smmdesk.lib.redirects import local_path
 
 
 @user_view
@@ -51,11 +51,6 @@ def healthz(request):
 @require_POST
 def set_language(request):
     language = request.POST.get("language", "")
-    target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = "/"
-    response = redirect(target)
+    response = HttpResponseRedirect(local_path(request, request.POST.get("next")) or "/")
     account_actions.set_language(request, response, language)
     return response

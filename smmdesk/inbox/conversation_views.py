@@ -12,10 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -36,6 +35,7 @@ from smmdesk.inbox.forms import (
     StatusForm,
 )
 from smmdesk.inbox.models import CannedReply, Conversation, HandOff, Message, Sentiment, Status
+from smmdesk.lib.redirects import back
 from smmdesk.nlp.explain import routing_reason
 
 VIEW, REPLY, MANAGE, MODERATE = "inbox.view", "inbox.reply", "inbox.manage", "inbox.moderate"
@@ -58,16 +58,6 @@ def render_page(request, template, context, status=200):
 
 def inbox_url(request, name, **kwargs) -> str:
     return reverse(f"inbox:{name}", kwargs={"slug": request.workspace.slug, **kwargs})
-
-
-def back(request, default: str):
-    """Where a form returns to: the page it came from, if it is ours, else `default`."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(default)
 
 
 def field_errors(form) -> str:

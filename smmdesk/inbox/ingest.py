@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from functools import partial
 
@@ -30,6 +30,7 @@ from smmdesk.inbox.models import (
     Status,
     TimelineEvent,
 )
+from smmdesk.lib.text import storable
 
 # What ingestion, routing and the SLA clock may change on an existing conversation.
 MUTABLE_FIELDS = [
@@ -146,8 +147,15 @@ def listening_only(event: InboundEvent) -> bool:
     return isinstance(event.raw, dict) and bool(event.raw.get("listening_only"))
 
 
+def storable_event(event: InboundEvent) -> InboundEvent:
+    """The event with NUL and lone surrogates taken out of every text (JSON carries both, no network
+    checks, and a customer's message must not be lost for one character)."""
+    return replace(event, **{f.name: storable(getattr(event, f.name)) for f in fields(event)})
+
+
 def ingest(channel: Channel, events: list[InboundEvent], *, now: datetime | None = None) -> IngestResult:
     """Take events from one channel into the inbox; safe to call again with the same events."""
+    events = [storable_event(event) for event in events]
     result = _ingest_batch(channel, [e for e in events if not listening_only(e)], now)
     heard = [e for e in events if e.kind in HEARD_KINDS or listening_only(e)]
     if heard and _listener is not None:

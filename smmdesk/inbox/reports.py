@@ -33,10 +33,7 @@ from smmdesk.accounts.roles import PERMISSIONS
 from smmdesk.business.models import Department
 from smmdesk.channels.models import Channel
 from smmdesk.inbox.models import ACTIVE_STATUSES, Conversation, Message, Sentiment, TimelineEvent
-
-# Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
+from smmdesk.lib.spreadsheet import safe_cell
 
 # A longer period would make one page load sum up years of conversations.
 MAX_DAYS = 366
@@ -331,14 +328,6 @@ def _agents(workspace, groups: dict, replies: dict) -> list[dict]:
 
 
 # --- CSV -----------------------------------------------------------------------------------------------
-
-
-def safe_cell(value) -> str:
-    """A cell a spreadsheet shows as text, never runs: formula-like text gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
 
 
 def _spread_rows(section: str, name: str, metric: str, spread: dict) -> list[list]:

@@ -19,9 +19,10 @@ from django.views.decorators.http import require_POST, require_safe
 from smmdesk.accounts.access import can, workspace_view
 from smmdesk.inbox import actions, conversation_views, queries
 from smmdesk.inbox.actions import InboxError
-from smmdesk.inbox.conversation_views import MANAGE, VIEW, back, field_errors, inbox_url, render_page
+from smmdesk.inbox.conversation_views import MANAGE, VIEW, field_errors, inbox_url, render_page
 from smmdesk.inbox.forms import BulkForm, FilterForm
 from smmdesk.inbox.models import Kind, Priority, Sentiment, Status
+from smmdesk.lib.redirects import back
 from smmdesk.nlp.explain import short_reason
 
 SUBJECT_CHARS = 120

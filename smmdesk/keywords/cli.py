@@ -25,7 +25,6 @@ def generate_command(slug, out):
     from smmdesk.accounts.models import Membership, Workspace
     from smmdesk.accounts.roles import Role
     from smmdesk.keywords import generate
-    from smmdesk.keywords.models import Keyword
 
     workspace = Workspace.objects.filter(slug=slug).first()
     if workspace is None:
@@ -44,21 +43,11 @@ def generate_command(slug, out):
         f"from {result['candidates']} candidates"
     )
     if out:
-        import csv
+        from smmdesk.keywords.exports import write_csv
 
-        rows = (
-            Keyword.objects.filter(workspace=workspace, excluded=False)
-            .select_related("cluster")
-            .order_by("language", "query")
-        )
         try:
             with open(out, "w", encoding="utf-8", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(["query", "kind", "intent", "cluster", "volume"])
-                for row in rows.iterator():
-                    cluster = row.cluster.name if row.cluster else ""
-                    volume = "" if row.volume is None else row.volume
-                    writer.writerow([row.query, row.kind, row.intent, cluster, volume])
+                write_csv(workspace, handle)
         except OSError as error:
             click.echo(f"smmdesk keywords generate: cannot write {out}: {error.strerror}", err=True)
             raise SystemExit(2)

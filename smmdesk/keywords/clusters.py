@@ -27,6 +27,8 @@ from smmdesk.keywords.manual import KeywordError, check_manage
 from smmdesk.keywords.models import Cluster, Keyword
 
 MAX_NAME = 200
+# The column's top on every database: a cluster of many huge imported volumes stops there.
+MAX_CLUSTER_VOLUME = 2**31 - 1
 
 
 class ClusterError(KeywordError):
@@ -67,7 +69,7 @@ def refresh(cluster: Cluster, keep_main: bool = True, keep_name: bool | None = N
     keep_name = renamed if keep_name is None else keep_name
     cluster.main = main
     cluster.name = cluster.name if keep_name else main.query[:MAX_NAME]
-    cluster.volume = sum(member.volume or 0 for member in members)
+    cluster.volume = min(sum(member.volume or 0 for member in members), MAX_CLUSTER_VOLUME)
     cluster.intent = _intent(members)
     cluster.service_id = _service(members) or cluster.service_id
     cluster.save()
@@ -88,7 +90,7 @@ def refresh_volumes(workspace) -> None:
     )
     for cluster in Cluster.objects.filter(workspace=workspace).select_related("main"):
         if cluster.edited:
-            total = sums.get(cluster.pk) or 0
+            total = min(sums.get(cluster.pk) or 0, MAX_CLUSTER_VOLUME)
             if cluster.volume != total:
                 cluster.volume = total
                 cluster.save(update_fields=["volume"])

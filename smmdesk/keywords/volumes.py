@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
-import zipfile
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -42,11 +42,14 @@ from smmdesk.keywords import intent as intents
 from smmdesk.keywords import normalize, operators
 from smmdesk.keywords.manual import INDIRECT_INTENTS, MAX_QUERY, check_manage, negatives_of
 from smmdesk.keywords.models import Keyword, Kind
+from smmdesk.lib.spreadsheet import UnsafeWorkbook, check_xlsx
 from smmdesk.nlp.lemmas import CYRILLIC
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
 HEADER_SEARCH = 10
+# The busiest queries of the web get a few hundred million searches a month; more is a typo.
+MAX_VOLUME = 1_000_000_000
 FORMATS = ("auto", "wordstat", "planner", "generic")
 
 QUERY_HEADERS = {
@@ -100,24 +103,33 @@ def _read_bytes(upload) -> bytes:
 
 
 def decode(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
-    # UTF-16 without a BOM: every other byte of ASCII text is zero.
-    if len(data) > 3 and data[1:40:2].count(0) > 10:
-        return data.decode("utf-16-le", errors="replace")
+    """The file's text: UTF-16 (with a BOM, or ASCII-looking without one), UTF-8, or cp1251; VolumeError
+    when it is none of them or holds NUL characters (a binary file, or UTF-32)."""
     try:
-        return data.decode("utf-8")
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            text = data.decode("utf-16")
+        elif data.startswith(b"\xef\xbb\xbf"):
+            text = data[3:].decode("utf-8", errors="replace")
+        # UTF-16 without a BOM: every other byte of ASCII text is zero.
+        elif len(data) > 3 and data[1:40:2].count(0) > 10:
+            text = data[: len(data) // 2 * 2].decode("utf-16-le", errors="replace")
+        else:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                text = data.decode("cp1251")
     except UnicodeDecodeError:
-        return data.decode("cp1251")
+        raise VolumeError(_("The file's text encoding is not UTF-8, UTF-16 or Windows-1251.")) from None
+    if "\x00" in text:
+        raise VolumeError(_("This is not a CSV or XLSX file."))
+    return text
 
 
 def _csv_rows(text: str) -> list[list[str]]:
     sample = text[:20_000].splitlines()[: HEADER_SEARCH + 5]
     delimiter = max("\t;,", key=lambda d: sum(line.count(d) for line in sample))
     try:
-        return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as error:
         # A stray carriage return inside a field, say: a damaged file, told as such rather than a 500.
         raise VolumeError(_("The file cannot be read as CSV: %(error)s") % {"error": error}) from error
@@ -127,16 +139,30 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
     from openpyxl import load_workbook
 
     try:
+        check_xlsx(data)
+    except UnsafeWorkbook as error:
+        raise VolumeError(str(error)) from error
+    try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+    except Exception as error:  # openpyxl raises many kinds for a damaged or foreign ZIP
         raise VolumeError(_("The spreadsheet cannot be read: %(error)s") % {"error": error}) from error
-    sheet = book.worksheets[0]
     rows = []
-    for values in sheet.iter_rows(values_only=True):
-        rows.append(["" if value is None else str(value) for value in values])
-        if len(rows) > MAX_ROWS + HEADER_SEARCH:
-            break
-    book.close()
+    try:
+        if not book.worksheets:
+            raise VolumeError(_("The workbook has no sheet."))
+        sheet = book.worksheets[0]
+        # The declared size pads every row to it: a file may declare 16,384 columns and hold two.
+        sheet.reset_dimensions()
+        for values in sheet.iter_rows(values_only=True):
+            rows.append(["" if value is None else str(value) for value in values])
+            if len(rows) > MAX_ROWS + HEADER_SEARCH:
+                break
+    except VolumeError:
+        raise
+    except Exception as error:
+        raise VolumeError(_("The spreadsheet is damaged and cannot be read to the end.")) from error
+    finally:
+        book.close()
     return rows
 
 
@@ -194,7 +220,7 @@ def parse_volume(cell: str) -> int | None:
         value = float(number) * MULTIPLIERS[suffix]
     except ValueError:
         return None
-    if not suffix and value != int(value):
+    if not math.isfinite(value) or (not suffix and value != int(value)):
         return None
     return int(value)
 
@@ -241,6 +267,11 @@ def parse_rows(rows: list[list[str]], fmt: str) -> tuple[list[Row], list[tuple[i
         if volume is None:
             errors.append(
                 (number, "volume", _("Not a number of searches: “%(value)s”.") % {"value": raw_volume[:40]})
+            )
+            continue
+        if volume > MAX_VOLUME:
+            errors.append(
+                (number, "volume", _("At most %(count)d searches a month.") % {"count": MAX_VOLUME})
             )
             continue
         good.append(Row(number, text, volume, _precision(parsed), parsed.minus))

@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smmdesk.accounts.access import can, workspace_view
+from smmdesk.lib.redirects import back
 from smmdesk.listening import actions
 from smmdesk.listening.forms import SourceEditForm, SourceForm, add_action_errors
 from smmdesk.listening.models import Source
-from smmdesk.listening.views import MANAGE, VIEW, back, listening_url, refusal_text, render_page
+from smmdesk.listening.views import MANAGE, VIEW, listening_url, refusal_text, render_page
 
 
 def _sources_page(request, form: SourceForm | None, status: int = 200):

@@ -14,15 +14,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from smmdesk.accounts.access import can, workspace_view
+from smmdesk.lib.redirects import back
 from smmdesk.listening import actions
 from smmdesk.listening.forms import StreamFilterForm
 from smmdesk.listening.models import Mention, Source, TrackedTerm
@@ -51,16 +51,6 @@ def render_page(request, template: str, context: dict, status: int = 200):
     # Times read as the business's clock, wherever the member sits.
     with timezone.override(zone(request.workspace)):
         return render(request, template, {"active_section": "listening", **context}, status=status)
-
-
-def back(request, default: str):
-    """Where a plain (non-HTMX) form returns to: the page it came from, if it is ours, else `default`."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(default)
 
 
 def web_link(url: str) -> str:

@@ -25,11 +25,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from smmdesk.accounts.access import can, workspace_view
+from smmdesk.lib.redirects import back
 from smmdesk.publishing import actions, scheduling, workflow
 from smmdesk.publishing.forms import CalendarFilterForm, RescheduleForm
 from smmdesk.publishing.models import Post, Variant
 from smmdesk.publishing.reports import headline
-from smmdesk.publishing.views import back, error_text, post_url, publishing_url
+from smmdesk.publishing.views import error_text, post_url, publishing_url
 
 VIEW, DRAFT = "publishing.view", "publishing.draft"
 LIST_PAGE = 50

@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from smmdesk.accounts.models import Membership, Workspace
+from smmdesk.lib.spreadsheet import safe_cell
 from smmdesk.publishing import actions, workflow
 from smmdesk.publishing.besttime import publishing_channels
 from smmdesk.publishing.importer_rows import (
@@ -337,12 +338,15 @@ def template_csv(workspace: Workspace, now: datetime | None = None) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
-    writer.writerow([tomorrow.isoformat(), "10:00", "; ".join(names), _("Text of the first post"), ""])
+    # Channel names are the workspace's own text: a name like "=HYPERLINK(...)" must not run.
+    writer.writerow(
+        [tomorrow.isoformat(), "10:00", safe_cell("; ".join(names)), _("Text of the first post"), ""]
+    )
     writer.writerow(
         [
             (tomorrow + timedelta(days=2)).isoformat(),
             "18:30",
-            names[0],
+            safe_cell(names[0]),
             _("Text of the second post, with a picture"),
             "https://example.com/picture.jpg",
         ]

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from smmdesk.channels.models import Channel
 from smmdesk.lib import http
+from smmdesk.lib.spreadsheet import unquote_cell
 from smmdesk.publishing.validation import limits_for, text_length
 
 MAX_URL = 500
@@ -146,7 +147,8 @@ def check_when(row: PlanRow, cells: dict, zone: ZoneInfo, now: datetime) -> None
 
 
 def check_channels(row: PlanRow, raw: str, channels: dict[str, Channel], known: list[str]) -> None:
-    names = [name.strip() for name in CHANNEL_SEPARATORS.split(raw) if name.strip()]
+    # The template writes formula-like names behind an apostrophe (safe_cell): they come back without it.
+    names = [unquote_cell(name.strip()) for name in CHANNEL_SEPARATORS.split(raw) if name.strip()]
     if not names:
         row.errors.append(
             RowError(row.row, "channels", _("No channel is named: list channel names separated by ; or |."))

@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from smmdesk.accounts.models import Workspace
-from smmdesk.inbox.reports import safe_cell
+from smmdesk.lib.spreadsheet import safe_cell
 from smmdesk.publishing.models import Post, Variant, VariantMetric
 from smmdesk.publishing.scheduling import workspace_zone
 

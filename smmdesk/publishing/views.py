@@ -19,7 +19,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
@@ -62,16 +61,6 @@ def publishing_url(request, name: str, **kwargs) -> str:
 
 def post_url(request, post: Post, verb: str = "") -> str:
     return publishing_url(request, f"post_{verb}" if verb else "post", post_id=post.pk)
-
-
-def back(request, default: str):
-    """Where a form returns to: the page it came from, if it is ours, else `default`."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(default)
 
 
 def error_text(form) -> str:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from smmdesk.accounts.roles import allowed
+from smmdesk.channels.webhook.payload import has_unstorable
 from smmdesk.keywords.models import Cluster, Intent, Keyword
 from smmdesk.sites import text
 from smmdesk.sites.models import Page
@@ -195,6 +196,8 @@ def _text(data: dict, field: str, limit: int, required: bool = True) -> str:
     value = data.get(field, "")
     if not isinstance(value, str):
         raise PageError(field, _("must be text"))
+    if has_unstorable(value):
+        raise PageError(field, _("contains characters that are not allowed (NUL or a lone surrogate)"))
     value = value.strip()
     if required and not value:
         raise PageError(field, _("This field is required."))
@@ -257,6 +260,11 @@ def update_page(membership, page: Page, data: dict) -> Page:
         images = []
         for i, (image, alt) in enumerate(zip(page.images, alts, strict=True)):
             value = alt.get("alt", "") if isinstance(alt, dict) else alt
+            if isinstance(value, str) and has_unstorable(value):
+                raise PageError(
+                    f"images[{i}].alt",
+                    _("contains characters that are not allowed (NUL or a lone surrogate)"),
+                )
             if not isinstance(value, str) or len(value.strip()) > ALT_MAX:
                 raise PageError(f"images[{i}].alt", _("at most %(limit)d characters") % {"limit": ALT_MAX})
             images.append({**image, "alt": value.strip()})

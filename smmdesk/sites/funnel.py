@@ -117,11 +117,18 @@ def read_table(upload, headers: dict[str, tuple[str, ...]], required: tuple[str,
     data = upload.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise FunnelError("file", _("The file is larger than 10 MB."))
+    if data.startswith(b"PK\x03\x04"):
+        raise FunnelError("file", _("This is a spreadsheet (XLSX): save it as CSV and import that."))
     text = decode(data).replace("\x00", "")
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise FunnelError("file", _("The file is empty: a header row is needed."))
-    rows = list(csv.reader(io.StringIO(text), delimiter=_delimiter(lines[0])))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(lines[0])))
+    except csv.Error as error:
+        raise FunnelError(
+            "file", _("The file cannot be read as CSV: %(error)s") % {"error": error}
+        ) from error
     header = [cell.strip().strip('"').lower() for cell in rows[0]]
     columns = {}
     for field, names in headers.items():
@@ -174,9 +181,11 @@ def parse_position(value: str) -> int | None:
         return None
     try:
         number = Decimal(text.replace(",", "."))
+        # Compared inside the try: a signalling NaN raises on any comparison.
+        ranked = number == number.to_integral_value() and 1 <= number <= MAX_POSITION
     except ArithmeticError:
-        number = None
-    if number is None or number != number.to_integral_value() or not 1 <= number <= MAX_POSITION:
+        ranked = False
+    if not ranked:
         raise RowError(
             "position",
             _("“%(value)s” is not a position from 1 to %(max)d.")

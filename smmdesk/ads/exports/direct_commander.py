@@ -17,11 +17,18 @@ word set is fixed), exact in quotes with "!" before each word (word forms fixed 
 "Текстово-графическое" of "Тип объявления" comes from the template's dictionary sheet, which we could not
 read; docs/ads.md says which titles and values are confirmed and by what.
 
+Opened in a spreadsheet, the TSV's text a person typed (group name, headlines, text, links, sitelinks,
+region) is written through safe_cell; the phrase and minus-phrase columns keep Direct's "+" and "-"
+operators (safe_operator_cell), and "-"/"+" in the first column are Direct's own markers. The XLSX types
+every cell as a string, which no spreadsheet runs.
+
 Yandex Direct marks ads «Реклама» and registers them with its own advertising data operator, so the
 file has no ERID column.
 """
 
 import io
+
+from smmdesk.lib.spreadsheet import safe_cell, safe_operator_cell
 
 from ..models import MatchType
 from ._common import amount, final_url, groups_with_ads
@@ -50,6 +57,11 @@ HEADERS = [
     "Минус-фразы на группу",
 ]
 AD_TYPE = "Текстово-графическое"
+FREE_TEXT = {
+    *("Название группы", "Заголовок 1", "Заголовок 2", "Текст", "Ссылка", "Отображаемая ссылка", "Регион"),
+    *("Заголовки быстрых ссылок", "Описания быстрых ссылок", "Адреса быстрых ссылок"),
+}
+OPERATOR_TEXT = {"Фраза (с минус-словами)", "Минус-фразы на группу"}
 
 
 def phrase(text: str, match_type: str) -> str:
@@ -104,12 +116,21 @@ def write_tsv(campaign) -> bytes:
     # Direct's parser splits on tabs only and knows no quoting, so tabs and line breaks inside a value
     # would break the row: they become spaces.
     lines = [SEPARATOR.join(HEADERS)]
-    lines += [SEPARATOR.join(_flat(row.get(h, "")) for h in HEADERS) for row in rows(campaign)]
+    lines += [SEPARATOR.join(_tsv_cell(h, row.get(h, "")) for h in HEADERS) for row in rows(campaign)]
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
 def _flat(value: str) -> str:
     return " ".join(value.replace("\t", " ").splitlines())
+
+
+def _tsv_cell(header: str, value: str) -> str:
+    value = _flat(value)
+    if header in FREE_TEXT:
+        return safe_cell(value)
+    if header in OPERATOR_TEXT:
+        return safe_operator_cell(value)
+    return value
 
 
 def write_xlsx(campaign) -> bytes:

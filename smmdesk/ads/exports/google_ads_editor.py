@@ -9,10 +9,17 @@ Exact; negatives as "Negative Broad"), its responsive search ad rows ("Headline 
 Encoding: we write what Editor itself writes when it exports CSV, UTF-16 little-endian with a BOM and
 tab-separated, so Cyrillic and accented text survives and spreadsheet programs open it correctly; Editor
 imports that as well as UTF-8. The campaign is created paused so the owner reviews it before it spends.
+
+Spreadsheets open this file too, so text a person typed (names, headlines, descriptions, paths, links)
+is written through safe_cell: one that starts like a formula gets an apostrophe in front. The keyword
+column keeps a leading "+" or "-" (the platforms' operators) unless the cell could still be a formula
+(safe_operator_cell); the other columns hold our own fixed words and numbers.
 """
 
 import csv
 import io
+
+from smmdesk.lib.spreadsheet import safe_cell, safe_operator_cell
 
 from ..models import MatchType
 from ._common import amount, final_url, groups_with_ads
@@ -43,6 +50,11 @@ HEADERS = [
     "Description line 1",
     "Description line 2",
 ]
+FREE_TEXT = {
+    *("Campaign", "Location", "Ad Group", *HEADLINES, *DESCRIPTIONS, "Path 1", "Path 2", "Final URL"),
+    *("Link text", "Description line 1", "Description line 2"),
+}
+OPERATOR_TEXT = {"Keyword"}
 CRITERION = {MatchType.BROAD: "Broad", MatchType.PHRASE: "Phrase", MatchType.EXACT: "Exact"}
 NEGATIVE = "Negative Broad"
 RSA = "Responsive search ad"
@@ -86,9 +98,17 @@ def _rows(campaign):
                 }
 
 
+def _cell(name: str, value):
+    if name in FREE_TEXT:
+        return safe_cell(value)
+    if name in OPERATOR_TEXT:
+        return safe_operator_cell(value)
+    return value
+
+
 def write(campaign) -> bytes:
     out = io.StringIO()
     writer = csv.DictWriter(out, HEADERS, delimiter=SEPARATOR, lineterminator="\r\n", restval="")
     writer.writeheader()
-    writer.writerows(_rows(campaign))
+    writer.writerows({name: _cell(name, value) for name, value in row.items()} for row in _rows(campaign))
     return BOM + out.getvalue().encode("utf-16-le")
