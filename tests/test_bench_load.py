@@ -155,6 +155,7 @@ def test_failures_are_counted_as_errors_and_webhooks_as_deliveries(desk, monkeyp
     assert stats.errors[("open", "HTTP 500")] == served["failed"]
     # Three deliveries were signed right and stored; three with the wrong secret were refused (403).
     assert inbound.sent == 6 and inbound.accepted == 3
+    assert inbound.delivered == {"in0", "in2", "in4"}
     assert stats.errors[("webhook", "HTTP 403")] == 3
     stored = [json.loads(bytes(raw.body))[0]["id"] for raw in RawEvent.objects.order_by("pk")]
     assert stored == ["in0", "in2", "in4"]

@@ -384,8 +384,9 @@ def backlog() -> int:
     return RawEvent.objects.filter(processed_at__isnull=True).count()
 
 
-def drain(echo=say) -> None:
-    """Wait for the workers to ingest what was received; say how long it took and what was stored."""
+def drain(delivered: int, echo=say) -> None:
+    """Wait for the workers to ingest what was received; say how long it took and whether each message
+    whose delivery was accepted is in the inbox exactly once (`delivered` distinct ones)."""
     from huey.contrib.djhuey import HUEY
 
     from smmdesk.inbox.models import Message, RawEvent
@@ -402,8 +403,8 @@ def drain(echo=say) -> None:
     state = "drained" if not left else f"{left} still waiting"
     echo(
         f"load: backlog {state} {time.monotonic() - started:.0f} s after the load stopped; "
-        f"{unique} distinct inbound messages in the inbox, {failed} deliveries refused by the worker, "
-        f"{HUEY.pending_count()} tasks still queued"
+        f"{unique} of the {delivered} distinct messages delivered are in the inbox, "
+        f"{failed} deliveries refused by the worker, {HUEY.pending_count()} tasks still queued"
     )
 
 
@@ -484,7 +485,7 @@ def run(args) -> str:
         stats.errors.update(inbound.stats.errors)
         for line in stats.table() + servers.failures():
             say(line)
-        drain()
+        drain(len(inbound.delivered))
         return summary_line(
             args.agents, args.minutes, stats, inbound.accepted, inbound.accepted / inbound.seconds, left
         )

@@ -306,6 +306,8 @@ class Inbound:
         self.accepted = 0
         self.seconds = 0.0
         self.dates: dict[str, str] = {}
+        # Ids of the messages whose delivery was accepted (a repeated delivery counts once).
+        self.delivered: set[str] = set()
 
     async def run(self, client: httpx.AsyncClient, until: float) -> None:
         started = self.clock.now()
@@ -341,6 +343,7 @@ class Inbound:
             )
             if answer is not None:
                 self.accepted += 1
+                self.delivered.add(item["id"])
         finally:
             slots.release()
 
