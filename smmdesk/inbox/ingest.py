@@ -174,12 +174,26 @@ def _ingest_batch(channel: Channel, events: list[InboundEvent], now: datetime | 
         # is either new or a duplicate.
         result = IngestResult()
         for event in events:
-            try:
-                with transaction.atomic(), sla.batch():
-                    result += _ingest(channel, [event], now or timezone.now())
-            except IntegrityError:
-                result.duplicates += 1
+            result += _ingest_one(channel, event, now)
         return result
+
+
+def _ingest_one(
+    channel: Channel, event: InboundEvent, now: datetime | None, attempts: int = 3
+) -> IngestResult:
+    """One event after a conflict. The conflict may not be this message at all but a customer or thread
+    that another worker created a moment ago; that row is there now, so trying again takes the event in.
+    Only a message that is really stored counts as a duplicate; otherwise the error goes up, the raw event
+    stays unprocessed and is tried again, rather than dropped."""
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic(), sla.batch():
+                return _ingest(channel, [event], now or timezone.now())
+        except IntegrityError:
+            if Message.objects.filter(channel=channel, external_id=fit(event.external_id)).exists():
+                return IngestResult(duplicates=1)
+            if attempt == attempts - 1:
+                raise
 
 
 def _ingest(channel: Channel, events: list[InboundEvent], now: datetime) -> IngestResult:

@@ -243,3 +243,49 @@ def test_long_ids_fit_and_stay_unique(channel):
     assert len(ids) == 2 and len(set(ids)) == 2 and all(len(i) <= 300 for i in ids)
     ingest(channel, [event(long_a, "email", author="anna@example.com")])
     assert Message.objects.count() == 2
+
+
+# --- conflicts with another worker -------------------------------------------------------------------
+
+
+def _conflicting(monkeypatch, times):
+    """The first `times` calls of the batch step fail as if another worker had just inserted the same
+    customer or thread; later calls run as usual."""
+    from django.db import IntegrityError
+
+    from smmdesk.inbox import ingest as module
+
+    real, calls = module._ingest, []
+
+    def step(*args, **kwargs):
+        calls.append(1)
+        if len(calls) <= times:
+            raise IntegrityError("duplicate key value violates unique constraint one_conversation_per_thread")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "_ingest", step)
+    return calls
+
+
+def test_a_conflict_over_a_thread_is_tried_again_not_counted_as_a_duplicate(channel, monkeypatch):
+    # The batch and the first one-by-one try of m-1 conflict; nothing of ours is stored yet.
+    _conflicting(monkeypatch, times=2)
+    result = ingest(channel, [event("m-1", thread="chat-9"), event("m-2", thread="chat-9")])
+    assert (len(result.created), result.duplicates) == (2, 0)
+    assert set(Message.objects.values_list("external_id", flat=True)) == {"m-1", "m-2"}
+
+
+def test_a_conflict_that_persists_is_raised_so_the_delivery_is_retried(channel, monkeypatch):
+    from django.db import IntegrityError
+
+    _conflicting(monkeypatch, times=10)
+    with pytest.raises(IntegrityError):
+        ingest(channel, [event("m-1", thread="chat-9")])
+    assert not Message.objects.exists()
+
+
+def test_a_conflict_over_a_message_already_stored_is_a_duplicate(channel, monkeypatch):
+    ingest(channel, [event("m-1", thread="chat-9")])
+    _conflicting(monkeypatch, times=10)
+    result = ingest(channel, [event("m-1", thread="chat-9")])
+    assert (result.created, result.duplicates) == ([], 1)
