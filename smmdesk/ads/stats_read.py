@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from smmdesk.audience.importer import header_key
-from smmdesk.lib.spreadsheet import UnsafeWorkbook, check_xlsx
+from smmdesk.lib.spreadsheet import WorkbookError, read_first_sheet
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
@@ -115,33 +115,13 @@ def _decode(content: bytes) -> str:
 
 
 def _xlsx_rows(content: bytes) -> list[list]:
-    from openpyxl import load_workbook
-
     try:
-        check_xlsx(content)
-    except UnsafeWorkbook as exc:
+        rows = read_first_sheet(content, MAX_ROWS + HEADER_SEARCH_ROWS)
+    except WorkbookError as exc:
         raise StatsRefused(str(exc)) from exc
-    try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign ZIP
-        raise StatsRefused(_("This file cannot be read as an XLSX workbook.")) from exc
-    try:
-        if not book.worksheets:
-            raise StatsRefused(_("The workbook has no sheet."))
-        sheet = book.worksheets[0]
-        sheet.reset_dimensions()
-        rows = []
-        for cells in sheet.iter_rows(values_only=True):
-            rows.append(list(cells))
-            if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
-                raise StatsRefused(_("The file has more than %(limit)s rows.") % {"limit": MAX_ROWS})
-        return rows
-    except StatsRefused:
-        raise
-    except Exception as exc:
-        raise StatsRefused(_("The workbook is damaged and cannot be read to the end.")) from exc
-    finally:
-        book.close()
+    if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
+        raise StatsRefused(_("The file has more than %(limit)s rows.") % {"limit": MAX_ROWS})
+    return [list(cells) for cells in rows]
 
 
 def recognise(headers: list) -> dict[str, int]:

@@ -42,7 +42,7 @@ from smmdesk.keywords import intent as intents
 from smmdesk.keywords import normalize, operators
 from smmdesk.keywords.manual import INDIRECT_INTENTS, MAX_QUERY, check_manage, negatives_of
 from smmdesk.keywords.models import Keyword, Kind
-from smmdesk.lib.spreadsheet import UnsafeWorkbook, check_xlsx
+from smmdesk.lib.spreadsheet import WorkbookError, read_first_sheet
 from smmdesk.nlp.lemmas import CYRILLIC
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -136,34 +136,11 @@ def _csv_rows(text: str) -> list[list[str]]:
 
 
 def _xlsx_rows(data: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
-
     try:
-        check_xlsx(data)
-    except UnsafeWorkbook as error:
+        rows = read_first_sheet(data, MAX_ROWS + HEADER_SEARCH)
+    except WorkbookError as error:
         raise VolumeError(str(error)) from error
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a damaged or foreign ZIP
-        raise VolumeError(_("The spreadsheet cannot be read: %(error)s") % {"error": error}) from error
-    rows = []
-    try:
-        if not book.worksheets:
-            raise VolumeError(_("The workbook has no sheet."))
-        sheet = book.worksheets[0]
-        # The declared size pads every row to it: a file may declare 16,384 columns and hold two.
-        sheet.reset_dimensions()
-        for values in sheet.iter_rows(values_only=True):
-            rows.append(["" if value is None else str(value) for value in values])
-            if len(rows) > MAX_ROWS + HEADER_SEARCH:
-                break
-    except VolumeError:
-        raise
-    except Exception as error:
-        raise VolumeError(_("The spreadsheet is damaged and cannot be read to the end.")) from error
-    finally:
-        book.close()
-    return rows
+    return [["" if value is None else str(value) for value in cells] for cells in rows]
 
 
 def read_rows(data: bytes) -> list[list[str]]:

@@ -347,6 +347,8 @@ def _read_json(tar: tarfile.TarFile, members: dict, name: str):
         return json.load(tar.extractfile(member))
     except (ValueError, UnicodeDecodeError) as exc:
         raise BackupError(f"the archive's {name} is damaged: {exc}")
+    except RecursionError:
+        raise BackupError(f"the archive's {name} is damaged: nested too deeply")
 
 
 def _check_manifest(manifest) -> None:

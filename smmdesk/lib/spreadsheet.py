@@ -59,8 +59,12 @@ def unquote_cell(text: str) -> str:
     return text
 
 
-class UnsafeWorkbook(ValueError):
-    """The XLSX file is refused before it is opened; the message says why, for the person uploading."""
+class WorkbookError(ValueError):
+    """An XLSX file that cannot be read; the message says why, for the person uploading it."""
+
+
+class UnsafeWorkbook(WorkbookError):
+    """The XLSX file is refused before it is opened."""
 
 
 def check_xlsx(source: bytes | str | Path) -> None:
@@ -98,3 +102,33 @@ def _too_big(name: str, limit: int) -> str:
         "name": name,
         "limit": limit // (1024 * 1024),
     }
+
+
+def read_first_sheet(data: bytes, max_rows: int) -> list[tuple]:
+    """The first sheet's rows as tuples of cell values (formulas as their cached values), at most
+    max_rows + 1 of them, so the caller can tell a file that has too many. Raises WorkbookError."""
+    from openpyxl import load_workbook
+
+    check_xlsx(data)
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign ZIP
+        raise WorkbookError(_("This file cannot be read as an XLSX workbook.")) from exc
+    try:
+        if not book.worksheets:
+            raise WorkbookError(_("The workbook has no sheet."))
+        sheet = book.worksheets[0]
+        # The declared size pads every row to it: a file may declare 16,384 columns and hold two.
+        sheet.reset_dimensions()
+        rows = []
+        for cells in sheet.iter_rows(values_only=True):
+            rows.append(cells)
+            if len(rows) > max_rows:
+                break
+        return rows
+    except WorkbookError:
+        raise
+    except Exception as exc:
+        raise WorkbookError(_("The workbook is damaged and cannot be read to the end.")) from exc
+    finally:
+        book.close()

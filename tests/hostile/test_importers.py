@@ -251,3 +251,16 @@ def test_site_data(owner, world, kind, case):
     report = response.context["report"]
     assert all(e["row"] and e["field"] and e["message"] for e in report["errors"]), report["errors"]
     assert report["rows"] == 0 or report["imported"] >= 1, report
+
+
+def test_the_nul_scan_sees_a_stored_nul(world, db):
+    """The check every test here ends with can fail: on SQLite, a NUL that got stored is found."""
+    from django.db import connection
+
+    from smmdesk.business.models import Department
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL refuses NUL at the INSERT itself")
+    Department.objects.filter(pk=world.mine["department"]).update(name=strings.NUL)
+    assert (Department._meta.db_table, "name", world.mine["department"]) in unstorable_rows()
+    Department.objects.filter(pk=world.mine["department"]).update(name="Quality")
