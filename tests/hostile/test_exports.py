@@ -158,6 +158,12 @@ def hostile_campaign(workspace, platform):
     builders.keyword(group, "+на дому", MatchType.BROAD)  # Direct's fixed stop word: stays as it is
     links = [{"text": SHORT[2], "description": SHORT[3], "url": "https://example.test/a"}] * 2
     if platform == "google":
+        # Google takes both description lines of a sitelink or neither.
+        links = [{**link, "description2": SHORT[4]} for link in links]
+    else:
+        # Direct refuses ! ? [ ] in a sitelink's text; this formula has none of them.
+        links = [{**link, "text": SHORT[3]} for link in links]
+    if platform == "google":
         builders.ad(campaign, group, headlines=[SHORT[0], SHORT[2], SHORT[4]], descriptions=SHORT[3:5],
                     path1="-x", sitelinks=links)  # fmt: skip
     else:
