@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 
 from smmdesk.contests import draw, listing
 
@@ -118,14 +119,41 @@ def _shown(lines: list[str], position: int) -> str:
     )
 
 
+# The order the steps must have happened in; the public value only counts if it was recorded after the
+# entrant list was frozen, or the owner could have chosen it knowing the list.
+TIMELINE = ("opened_at", "closed_at", "public_value_at", "drawn_at")
+
+
+def _timeline(contest) -> list[str]:
+    if not isinstance(contest, dict):
+        return []
+    problems, previous = [], None
+    for name in TIMELINE:
+        text = contest.get(name)
+        if text is None:
+            continue
+        try:
+            moment = datetime.fromisoformat(text)
+        except (TypeError, ValueError):
+            problems.append(f"contest.{name}: not a date and time: {text!r}")
+            continue
+        if moment.tzinfo is None:
+            problems.append(f"contest.{name}: has no time zone: {text!r}")
+            continue
+        if previous and moment < previous[1]:
+            problems.append(f"contest.{name}: {text} is before contest.{previous[0]} {previous[2]}")
+        previous = (name, moment, text)
+    return problems
+
+
 def verify(proof: dict) -> list[str]:
     """Every difference between what the proof says and what its inputs give; empty means it holds.
 
     `proof` has passed load(). Each message names the field or winner that differs."""
-    problems = []
+    problems = _timeline(proof.get("contest"))
     if proof["algorithm"] != draw.ALGORITHM:
         # Nothing else can be checked with an algorithm we do not know.
-        return [f"algorithm: expected {draw.ALGORITHM}, got {proof['algorithm']}"]
+        return [*problems, f"algorithm: expected {draw.ALGORITHM}, got {proof['algorithm']}"]
     seed = bytes.fromhex(proof["server_seed"])
     expected = draw.commitment(seed)
     if expected != proof["commitment"]:

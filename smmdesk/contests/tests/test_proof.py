@@ -79,6 +79,37 @@ def test_changing_an_input_fails_and_names_it(field):
     assert any(field in problem for problem in problems), problems
 
 
+STEPS = {
+    "opened_at": "2026-11-01T09:00:00+00:00",
+    "closed_at": "2026-11-08T09:00:00+00:00",
+    "public_value_at": "2026-11-08T20:00:00+00:00",
+    "drawn_at": "2026-11-08T20:05:00+00:00",
+}
+
+
+def test_steps_in_their_order_verify():
+    document = honest_proof()
+    document["contest"].update(STEPS)
+    assert proof.verify(proof.load(proof.dumps(document))) == []
+
+
+def test_a_public_value_recorded_before_the_close_is_named():
+    document = honest_proof()
+    document["contest"].update(STEPS, public_value_at="2026-11-07T12:00:00+00:00")
+    assert proof.verify(document) == [
+        "contest.public_value_at: 2026-11-07T12:00:00+00:00 is before "
+        "contest.closed_at 2026-11-08T09:00:00+00:00"
+    ]
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-11-08T20:00:00", 5])
+def test_an_unreadable_step_time_is_named(value):
+    document = honest_proof()
+    document["contest"].update(STEPS, drawn_at=value)
+    problems = proof.verify(document)
+    assert len(problems) == 1 and problems[0].startswith("contest.drawn_at: ")
+
+
 def test_changing_a_list_entry_fails_on_the_list_hash():
     document = honest_proof("full")
     document["entrant_list"] = document["entrant_list"].replace("Анна", "Алла")
