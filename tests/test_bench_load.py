@@ -181,3 +181,21 @@ def test_summary_line_has_the_promised_shape():
         "load: 200 agents, 10 min, 101 requests, errors 1, p50 51 ms, p95 96 ms, p99 100 ms, "
         "inbound 29990 msg at 50.0/s, backlog at end 7"
     )
+
+
+@pytest.mark.django_db
+def test_the_bench_workspace_has_its_agents_channels_and_departments():
+    from smmdesk.accounts.models import Membership
+    from smmdesk.accounts.roles import Role
+    from smmdesk.bench import ingest as bench_ingest
+    from smmdesk.channels.models import Channel
+
+    lines = []
+    workspace, users, channels = load.build_workspace(10, echo=lines.append)
+    members = Membership.objects.filter(workspace=workspace, user__in=users)
+    assert members.count() == 10
+    assert members.filter(role=Role.SMM_MANAGER).count() == 10 // load.MANAGER_EVERY
+    assert all(member.departments.exists() for member in members)
+    assert len(channels) == Channel.objects.filter(workspace=workspace, kind="fake").count() >= 4
+    assert {secret for _channel, secret in channels} == {bench_ingest.SECRET}
+    assert lines and "10 agents" in lines[-1]

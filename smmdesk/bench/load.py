@@ -160,7 +160,7 @@ def build_workspace(agents: int, echo=say):
 
     from smmdesk.accounts.models import Membership, User
     from smmdesk.accounts.roles import Role
-    from smmdesk.bench.ingest import SECRET, _prepare
+    from smmdesk.bench.ingest import SECRET, prepare_channels
     from smmdesk.business.models import Department
     from smmdesk.channels.fake.adapter import FakeConfig
     from smmdesk.channels.models import Channel
@@ -174,7 +174,7 @@ def build_workspace(agents: int, echo=say):
             FakeConfig(account_id=account_id, stands_for=stands_for, api_token="bench-token")
         )
         channel.save()
-    channels = _prepare(workspace)
+    channels = prepare_channels(workspace)
     Channel.objects.filter(workspace=workspace).update(status=Channel.Status.OK)
     # One hash for everyone: each make_password is half a second of CPU by design.
     password = make_password(PASSWORD)
