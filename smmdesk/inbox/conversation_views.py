@@ -92,9 +92,27 @@ def _names(workspace) -> tuple[dict[int, str], dict[int, str]]:
     return members, departments
 
 
-def _live_context(request, conversation: Conversation, moderation_errors=None, answer_errors=None) -> dict:
-    now = timezone.now()
+def _live_state(conversation: Conversation) -> dict:
+    """What the live part shows, undecorated, and its version: all the poll needs to answer 204."""
     items = timeline.timeline(conversation)
+    handoffs = timeline.handoffs(conversation)
+    badge = queries.sla_badge(conversation, timezone.now())
+    version = queries.digest(
+        [
+            timeline.live_version(conversation, items, handoffs, badge),
+            # The worker refines sentiment and routes after the page was shown; a person corrects it.
+            [(i.message.pk, i.message.sentiment, i.message.triage_stage) for i in items if i.message],
+            conversation.routing_explanation,
+        ]
+    )
+    return {"items": items, "handoffs": handoffs, "badge": badge, "live_version": version}
+
+
+def _live_context(
+    request, conversation: Conversation, moderation_errors=None, answer_errors=None, state=None
+) -> dict:
+    state = state or _live_state(conversation)
+    items, handoffs = state["items"], state["handoffs"]
     names = None
     for item in items:
         if item.event is not None:
@@ -116,29 +134,16 @@ def _live_context(request, conversation: Conversation, moderation_errors=None, a
         if can_moderate and item.message is not None and item.message.direction == Message.Direction.IN:
             pk = item.message.pk
             item.moderation_form = moderation_errors.get(pk) or ModerateForm(prefix=f"moderate-{pk}")
-    handoffs = timeline.handoffs(conversation)
     for handoff in handoffs:
         handoff.answer_form = answer_errors.get(handoff.pk) or AnswerForm(prefix=f"answer-{handoff.pk}")
-    badge = queries.sla_badge(conversation, now)
     live_url = inbox_url(request, "live", conversation_id=conversation.pk)
-    version = queries.digest(
-        [
-            timeline.live_version(conversation, items, handoffs, badge),
-            # The worker refines sentiment and routes after the page was shown; a person corrects it.
-            [(i.message.pk, i.message.sentiment, i.message.triage_stage) for i in items if i.message],
-            conversation.routing_explanation,
-        ]
-    )
     return {
+        **state,
         "conversation": conversation,
         "routing_reason": routing_reason(conversation, [i.event for i in items if i.event is not None]),
         "sentiment_choices": Sentiment.choices,
-        "badge": badge,
-        "items": items,
-        "handoffs": handoffs,
         "can_moderate": can_moderate,
-        "live_version": version,
-        "live_url": f"{live_url}?v={version}",
+        "live_url": f"{live_url}?v={state['live_version']}",
     }
 
 
@@ -199,10 +204,11 @@ def conversation(request, conversation_id):
 def live(request, conversation_id):
     """The live part of the conversation page for its poll; 204 when the token `v` is still current."""
     conversation = _conversation(request, conversation_id)
-    context = _live_context(request, conversation)
-    if request.GET.get("v") == context["live_version"]:
+    state = _live_state(conversation)
+    if request.GET.get("v") == state["live_version"]:
+        # Most polls end here, so the names, links and forms of the timeline are only made to render.
         return HttpResponse(status=204)
-    return render_page(request, "inbox/_live.html", context)
+    return render_page(request, "inbox/_live.html", _live_context(request, conversation, state=state))
 
 
 @workspace_view(REPLY)

@@ -30,10 +30,14 @@ SUBJECT_CHARS = 120
 # The list
 
 
-def _list_context(request) -> dict:
+def _filtered_page(request) -> tuple[FilterForm, queries.Page]:
     form = FilterForm(request.GET, workspace=request.workspace, membership=request.membership)
     form.is_valid()
-    page = queries.page(request.workspace, request.membership, form.filters(), form.cursor())
+    return form, queries.page(request.workspace, request.membership, form.filters(), form.cursor())
+
+
+def _list_context(request, filtered=None) -> dict:
+    form, page = filtered or _filtered_page(request)
     params = request.GET.copy()
     params.pop("v", None)
     params.pop("after", None)
@@ -148,10 +152,11 @@ def inbox_list(request):
 @require_safe
 def updates(request):
     """The list fragment for the live poll, or 204 when the token `v` says the page already shows it."""
-    context = _list_context(request)
-    if request.GET.get("v") == context["page"].version:
+    _form, page = filtered = _filtered_page(request)
+    if request.GET.get("v") == page.version:
+        # Most polls end here: the rows are only worked out to render.
         return HttpResponse(status=204)
-    return render_page(request, "inbox/_list.html", context)
+    return render_page(request, "inbox/_list.html", _list_context(request, filtered))
 
 
 @workspace_view(VIEW, write=MANAGE)
