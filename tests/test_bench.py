@@ -1,13 +1,18 @@
 """The benchmarks run end to end at a small size and print their last line in the exact format; the
-generated traffic looks like the demo salon's. No timing is asserted: these are commands, not tests of
-speed."""
+generated traffic looks like the demo salon's, and the imported orders are in the bench's database. No
+timing is asserted: these are commands, not tests of speed."""
 
 import re
+import sqlite3
 from collections import Counter
+from contextlib import closing, contextmanager
+from types import SimpleNamespace
 
 import pytest
 
+from smmdesk import bench
 from smmdesk.bench import BenchError, data, run_child
+from smmdesk.bench.importing import SERVICES, run_import
 from smmdesk.bench.inbox import result_line as inbox_line
 from smmdesk.bench.inbox import run_inbox
 from smmdesk.bench.ingest import result_line as ingest_line
@@ -19,6 +24,7 @@ INGEST = re.compile(
     rf"ratio {NUMBER}$"
 )
 INBOX = re.compile(rf"^inbox: p50 {NUMBER} ms, p95 {NUMBER} ms over (\d+) requests with (\d+) messages$")
+IMPORT = re.compile(r"^import: (\d+) rows in (\d+\.\d) s = (\d+) rows/s$")
 
 
 def test_traffic_is_deterministic_and_realistic():
@@ -91,3 +97,44 @@ def test_bench_inbox_end_to_end(tmp_path, monkeypatch):
     assert 0 < float(p50) <= float(p95)
     assert any(line.startswith("plan:") and "inbox_queue" in line for line in lines), lines
     assert list(tmp_path.iterdir()) == []
+
+
+def test_bench_import_end_to_end(tmp_path, monkeypatch):
+    # As with ingest: the caller's data dir and database stay untouched.
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    monkeypatch.setenv("SMMDESK_DATA_DIR", str(mine))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{mine}/mine.sqlite3")
+    # The child's data dir is thrown away when it ends; kept here, its database shows what was written.
+    kept = tmp_path / "bench"
+    kept.mkdir()
+
+    @contextmanager
+    def keep(prefix=""):
+        yield str(kept)
+
+    monkeypatch.setattr(bench, "tempfile", SimpleNamespace(TemporaryDirectory=keep))
+    lines = []
+    last = run_import(500, echo=lines.append)
+    assert last == lines[-1]
+    found = IMPORT.match(last)
+    assert found, last
+    rows, seconds, rate = int(found[1]), float(found[2]), int(found[3])
+    assert rows == 500 and rate > 0
+    # The rate is worked out from the unrounded time: the shown seconds are within rounding of it.
+    assert rows / rate == pytest.approx(seconds, abs=0.051)
+
+    with closing(sqlite3.connect(kept / "smmdesk.sqlite3")) as db:
+        stored = db.execute(
+            "SELECT o.order_id, o.service_name, o.service_id FROM audience_order o "
+            "JOIN accounts_workspace w ON w.id = o.workspace_id WHERE w.slug = 'demo-orenburg'"
+        ).fetchall()
+    assert sorted(order_id for order_id, _name, _service in stored) == [f"L-{n:07d}" for n in range(1, 501)]
+    unknown = Counter(name for _id, name, service in stored if service is None)
+    # The two services the CRM writes that the demo profile lacks, counted as the database has them.
+    assert set(unknown) == {name for name, _price, _share in SERVICES[-2:]}
+    assert (
+        "import: created 500; services not in the profile: "
+        f"Окрашивание {unknown['Окрашивание']}, Укладка {unknown['Укладка']}"
+    ) in lines
+    assert list(mine.iterdir()) == []

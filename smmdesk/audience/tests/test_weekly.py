@@ -1,16 +1,20 @@
-"""The weekly report: the week's figures against what was seeded, one e-mail per owner and week however
-often the hourly task runs (on Monday from 08:00 in the business's time zone), a PDF whose text keeps
-Cyrillic and Slovak letters, an HTML part where a customer's markup stays inert, a PDF renderer that
-fetches nothing, and the command that writes the PDF."""
+"""The weekly report: the week's figures against what was seeded (SLA compliance from the misses the
+inbox's own SLA clock recorded), one e-mail per owner and week however often the hourly task runs (on
+Monday from 08:00 in the business's time zone), a PDF whose text keeps Cyrillic and Slovak letters, an
+HTML part where a customer's markup stays inert, a PDF renderer that fetches nothing, and the command
+that writes the PDF."""
 
 import io
+import itertools
 import smtplib
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
 from django.core import mail
+from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 from pypdf import PdfReader
 
@@ -19,9 +23,12 @@ from smmdesk.audience import tasks_reports, weekly, weekly_pdf
 from smmdesk.audience.cli import audience
 from smmdesk.audience.models import FollowerCount, Order, WeeklyReport
 from smmdesk.business.models import Department
+from smmdesk.channels.base import InboundEvent
 from smmdesk.channels.fake.adapter import FakeConfig
 from smmdesk.channels.models import Channel
-from smmdesk.inbox.models import Conversation, Message
+from smmdesk.inbox import actions, sla_tasks
+from smmdesk.inbox.ingest import ingest
+from smmdesk.inbox.models import Conversation, Message, SlaPolicy
 from smmdesk.publishing.models import Post, Variant, VariantMetric
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +38,7 @@ WEEK = date(2026, 3, 2)  # Monday; the week runs to Sunday 8 March
 TOO_EARLY = datetime(2026, 3, 9, 2, 59, tzinfo=UTC)
 MONDAY_0830 = datetime(2026, 3, 9, 3, 30, tzinfo=UTC)
 SCRIPT = "<script>alert('x')</script> Укладка"
+YEKT = ZoneInfo("Asia/Yekaterinburg")  # the cast's time zone
 
 
 def make_channel(workspace, name, account):
@@ -169,6 +177,89 @@ def test_the_weeks_figures(salon):
     assert (orders["total"], orders["previous_total"], orders["revenue"]) == (5, 1, Decimal("6300"))
     assert [(s["service"], s["orders"]) for s in orders["services"]][0] == ("Стрижка мужская", 2)
     assert orders["districts"][0] == ("Žilina", 0.6)
+
+
+@pytest.fixture
+def talk(cast, time_machine):
+    """talk(start, reply_after=None, scan_after=None): a customer writes at `start` and the inbox takes
+    it in; the minute-by-minute scan runs once `scan_after` minutes later if given; an agent replies
+    `reply_after` minutes after the message and resolves the conversation half an hour later, if given.
+    Everything goes through the product's own paths (ingest, sla_tasks.scan, actions), so the misses the
+    report counts are the ones the SLA clock really records. The policy wants a first response within 15
+    minutes of plain time, so no opening hours shift the deadlines."""
+    ws = cast.workspace
+    SlaPolicy.objects.create(workspace=ws, name="Quick", first_response_minutes=15, business_hours=False)
+    channel = make_channel(ws, "VK", "salon-sla")
+    agent = cast.users["agent"].memberships.get(workspace=ws)
+    count = itertools.count(1)
+
+    def run(start, reply_after=None, scan_after=None):
+        n = next(count)
+        time_machine.move_to(start, tick=False)
+        event = InboundEvent(
+            external_id=f"sla-{n}",
+            kind="dm",
+            author_id=f"cust-{n}",  # one customer each: every message starts its own conversation
+            author_name="Анна",
+            text="Здравствуйте! Можно записаться на стрижку?",
+            created_at=start,
+        )
+        [message_id] = ingest(channel, [event]).created
+        conversation = Conversation.objects.get(messages__pk=message_id)
+        if scan_after is not None:
+            time_machine.move_to(start + timedelta(minutes=scan_after), tick=False)
+            sla_tasks.scan(timezone.now())
+        if reply_after is not None:
+            time_machine.move_to(start + timedelta(minutes=reply_after), tick=False)
+            conversation.refresh_from_db()
+            actions.reply(conversation, agent, "Здравствуйте! Записали вас на 15:00.")
+            time_machine.move_to(start + timedelta(minutes=reply_after + 30), tick=False)
+            actions.set_status(conversation, "resolved", agent)
+        return conversation
+
+    return run
+
+
+def test_sla_compliance_is_the_share_of_conversations_that_met_their_deadlines(cast, talk, time_machine):
+    def at(month, day, hour, minute=0):
+        return datetime(2026, month, day, hour, minute, tzinfo=YEKT)
+
+    # The week before: one answered in time, one 20 minutes late.
+    talk(at(2, 24, 10), reply_after=10)
+    talk(at(2, 25, 10), reply_after=20)
+    # The week (2-8 March): four answered within the 15 minutes...
+    talk(at(3, 3, 10), reply_after=3)
+    talk(at(3, 3, 11), reply_after=5)
+    talk(at(3, 4, 10), reply_after=9)
+    talk(at(3, 4, 15), reply_after=14)
+    # ...one answered 25 minutes late before any scan saw it (the reply itself records the miss)...
+    talk(at(3, 5, 10), reply_after=40)
+    # ...one escalated by the scan, then answered (the breach stays on the timeline)...
+    talk(at(3, 6, 10), scan_after=20, reply_after=30)
+    # ...and one never answered, its deadline past, not yet seen by a scan.
+    talk(at(3, 8, 20))
+    # The week after, missed: not last week's business.
+    talk(at(3, 9, 7))
+
+    time_machine.move_to(MONDAY_0830, tick=False)
+    data = weekly.build(cast.workspace, WEEK)
+    sla = data["sla"]
+    assert (sla["conversations"], sla["breached"]) == (7, 3)
+    assert sla["first_response"]["median"] == 11.5  # 3, 5, 9, 14, 30, 40 minutes
+    assert sla["compliance"] == round(100 * 4 / 7, 1) == 57.1
+    assert sla["previous"]["compliance"] == 50.0
+
+    owner = cast.users["owner"]
+    owner.language = "sk"
+    owner.save()
+    mail.outbox.clear()
+    weekly.send(cast.workspace, WEEK)
+    [message] = [m for m in mail.outbox if m.to == ["owner@salon.example"]]
+    html = message.alternatives[0][0]
+    # The headline figure, with the reader's decimal comma, and the week before beside it.
+    assert "<strong>57,1 %</strong>" in html
+    assert "50,0 %" in html.split("<strong>57,1 %</strong>", 1)[1].split("</tr>", 1)[0]
+    assert "57,1 %" in message.body
 
 
 def test_sent_once_per_week_on_monday_from_eight(salon, run_tasks, time_machine):

@@ -160,6 +160,8 @@ def test_sla_block_counts_now_and_today(cast, seed):
     assert (block["open"], block["breached"], block["at_risk"]) == (3, 1, 1)
     assert block["started_today"] == 3
     assert block["first_response_median"] == 20.0
+    # Of the three started today, the one whose deadline passed five minutes ago missed it: 2 of 3.
+    assert block["compliance"] == round(100 * 2 / 3, 1) == 66.7
     assert block["breached_url"] == reverse("inbox:list", kwargs={"slug": "salon"}) + "?risk=breached"
 
 
@@ -227,6 +229,7 @@ def test_the_owner_sees_every_block_with_the_seeded_numbers(client, cast, seed):
         assert f'data-testid="block-{block}"' in html
     assert 'data-testid="sla-open"><a href="/w/salon/inbox/">3</a>' in html
     assert 'data-testid="sla-breached"><a href="/w/salon/inbox/?risk=breached">1</a>' in html
+    assert 'data-testid="sla-started">3 · SLA 66.7 %</td>' in html
     assert 'data-testid="audience-orders">3<' in html
     assert html.count('data-testid="upcoming-post"') == 5
     assert html.count('data-testid="follower-sparkline"') == 2
