@@ -416,7 +416,12 @@ def _notice_values(conversation, kind: str, due: datetime, now: datetime, clock:
 def acknowledgement_text(conversation: Conversation, schedule: Schedule, opens_at: datetime) -> str:
     """The acknowledgement, in the active language."""
     opening = formats.date_format(opens_at.astimezone(schedule.tz), "D j E, H:i")
-    week = canned.opening_hours_text(conversation.workspace_id, translation.get_language())
+    language = translation.get_language()
+    # A burst after hours acknowledges many new conversations of one workspace in one batch.
+    week = _remembered(
+        ("opening-hours-text", conversation.workspace_id, language),
+        lambda: canned.opening_hours_text(conversation.workspace_id, language),
+    )
     if not week:
         return _(
             "Thank you for your message! We are closed now and will answer when we open (%(opening)s)."
