@@ -1,9 +1,10 @@
 """Group queries so that one group is one landing page.
 
 What a query is about is its *core*: its lemmas without function words, question words, and the
-commercial and geographic modifiers of `intent` ("цена", "недорого", "рядом", "Оренбург"), which people
-add to any service and which therefore say nothing about which page answers it. "мужская стрижка цена
-Оренбург" and "подстричься мужчине недорого" share no core lemma, though, so lemmas alone are not enough.
+commercial and geographic modifiers of `intent` ("цена", "недорого", "лучший", "рядом", "Оренбург"),
+which people add to any service and which therefore say nothing about which page answers it. "мужская
+стрижка цена Оренбург" and "подстричься мужчине недорого" share no core lemma, though, so lemmas alone
+are not enough.
 
 Precise path (up to PRECISE_LIMIT distinct queries):
 - lemma similarity: cosine of TF-IDF vectors of the core lemmas (IDF over the batch), blended
@@ -56,7 +57,7 @@ FILLER = {
     ),
     "en": frozenset(
         """a an the in on at for to of from with by and or near me my i how what why when which where
-        can do does is are your best top""".split()
+        can do does is are your""".split()
     ),
     "sk": frozenset(
         """v vo na za s so z zo do od pre pri o u k ku a alebo ale sa si ako čo prečo kedy kde ktorý
@@ -73,7 +74,7 @@ def _informative(word: str, language: str) -> str | None:
     if word_lemma in FILLER.get(language, ()) or len(word_lemma) < 2:
         return None
     modifiers = intent.COMMERCIAL.get(language, frozenset()) | intent.LOCAL.get(language, frozenset())
-    if word_lemma in modifiers:
+    if word_lemma in modifiers or intent.is_superlative(word, language):
         return None
     if language == "ru" and CYRILLIC.search(word):
         from smmdesk.nlp.lemmas import _morph
@@ -100,20 +101,29 @@ def _first_appearance(labels: Sequence[int]) -> list[int]:
     return [renumber.setdefault(label, len(renumber)) for label in labels]
 
 
+def spelled(query: str) -> str:
+    """The query as clustering reads and embeds it: case folded, spaces collapsed."""
+    return " ".join(query.casefold().split())
+
+
+def embeds(distinct: int, use_embeddings: bool | None = None) -> bool:
+    """Whether a batch of this many distinct queries is clustered with embeddings: only on the precise
+    path, and unless the caller turned them off."""
+    return distinct <= PRECISE_LIMIT and use_embeddings is not False
+
+
 def cluster_queries(queries: list[str], language: str, use_embeddings: bool | None = None) -> list[int]:
     """A cluster label per query, 0..k-1 in order of first appearance; equal queries share one."""
     if not queries:
         return []
-    distinct = list(dict.fromkeys(" ".join(q.casefold().split()) for q in queries))
+    distinct = list(dict.fromkeys(map(spelled, queries)))
     index = {text: i for i, text in enumerate(distinct)}
     cores = [core(text, language) for text in distinct]
-    if use_embeddings is None:
-        use_embeddings = len(distinct) <= PRECISE_LIMIT
     if len(distinct) > PRECISE_LIMIT:
         labels = _fast(cores)
     else:
-        labels = _precise(distinct, cores, use_embeddings)
-    return _first_appearance([labels[index[" ".join(q.casefold().split())]] for q in queries])
+        labels = _precise(distinct, cores, embeds(len(distinct), use_embeddings))
+    return _first_appearance([labels[index[spelled(q)]] for q in queries])
 
 
 def lemma_similarity(core_lemmas: list[list[str]]) -> np.ndarray:

@@ -5,7 +5,9 @@ Rules kept by every action:
 - a cluster's volume is the sum of its members' volumes (unknown counts as 0);
 - its main query is the one a person chose (set_main), else the member with the highest volume, else the
   shortest; a cluster that nobody renamed is named after its main query;
-- its intent is the members' majority intent;
+- its intent is the members' majority intent; re-clustering with embeddings first re-decides the free
+  queries' intents with the model (intent.classify_many), so a bare service name follows what the
+  workspace's other queries about it want instead of the commercial default;
 - a hand edit marks every cluster it touches `edited`: re-clustering keeps those clusters and their members
   as they are, and only regroups the rest;
 - a cluster left without members is deleted (its landing page, if any, loses its cluster).
@@ -23,7 +25,8 @@ from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
 from smmdesk.keywords import cluster as clustering
-from smmdesk.keywords.manual import KeywordError, check_manage
+from smmdesk.keywords import intent as intents
+from smmdesk.keywords.manual import KeywordError, check_manage, kind_of, profile_terms
 from smmdesk.keywords.models import Cluster, Keyword
 
 MAX_NAME = 200
@@ -114,6 +117,8 @@ def recluster(membership, use_embeddings: bool | None = None) -> dict:
         # Queries about different services of the business never share a page (a children's haircut is
         # not a women's one, however alike the words): they are clustered within their service; queries
         # of no known service (imported) are clustered among themselves.
+        free = list(free)
+        _redecide_intents(workspace, free, use_embeddings)
         by_language: dict[tuple[str, int | None], list[Keyword]] = {}
         for keyword in free:
             by_language.setdefault((keyword.language, keyword.service_id), []).append(keyword)
@@ -141,6 +146,33 @@ def recluster(membership, use_embeddings: bool | None = None) -> dict:
                 cluster.delete()
         kept = Cluster.objects.filter(workspace=workspace, edited=True).count()
     return {"clusters": made + kept, "kept": kept, "queries": sum(map(len, by_language.values()))}
+
+
+def _redecide_intents(workspace, keywords: list[Keyword], use_embeddings: bool | None) -> None:
+    """Each language's queries classified as one batch: the rules, then the model trained on the batch
+    for what they leave undecided. Only when embeddings are in use and the batch is within the limit of
+    clustering's precise path (cluster.embeds): the model needs an e5 vector per query, which the fast
+    path and the lemma-only demo are there to avoid; they keep the rules and the commercial default.
+    The intents follow from the queries and the profile alone, so running it again changes nothing."""
+    by_language: dict[str, list[Keyword]] = {}
+    for keyword in keywords:
+        by_language.setdefault(keyword.language, []).append(keyword)
+    brand, places = profile_terms(workspace)
+    changed = []
+    for language, members in by_language.items():
+        texts = [clustering.spelled(keyword.query) for keyword in members]
+        if not clustering.embeds(len(set(texts)), use_embeddings):
+            continue
+        found = intents.classify_many(texts, language, brand=brand, places=places)
+        for keyword, intent in zip(members, found, strict=True):
+            if keyword.intent == intent:
+                continue
+            keyword.intent = intent
+            # A generated query's kind comes from its template; the others' from their intent.
+            if keyword.source != Keyword.Source.GENERATED:
+                keyword.kind = kind_of(intent)
+            changed.append(keyword)
+    Keyword.objects.bulk_update(changed, ["intent", "kind"], batch_size=500)
 
 
 def _reuse(old: dict[int, Cluster], claimed: set[int], members: list[Keyword]) -> Cluster | None:

@@ -97,7 +97,7 @@ def _places_ru(profile: ProfileData, landmarks: list[str]) -> list[tuple[str, st
         located = inflect.ru_with("в", name, "loct")
         places.append((name, located))
         if city:
-            places.append((f"{name} {city}", f"{located} {inflect.ru_inflect(city, 'gent')}"))
+            places.append((f"{name} {city}", inflect.ru_in_district(name, city)))
     places += [(near, near) for near in TEMPLATES["ru"]["near_me"]]
     for landmark in landmarks:
         for near in (
@@ -114,7 +114,7 @@ def _places_sk(profile: ProfileData, landmarks: list[str]) -> list[tuple[str, st
     for district in map(inflect.transliterate, profile.districts):
         places.append((district, inflect.sk_with("v", district)))
         if city:
-            places.append((f"{city} {district}", f"{inflect.sk_with('v', district)} {city}"))
+            places.append((f"{city} {district}", inflect.sk_in_district(district, city)))
     places += [(near, near) for near in TEMPLATES["sk"]["near_me"]]
     places += [(near, near) for near in ("pri " + inflect.sk_inflect(name, "loc") for name in landmarks)]
     return places
@@ -126,7 +126,7 @@ def _places_en(profile: ProfileData, landmarks: list[str]) -> list[tuple[str, st
     for district in map(inflect.en_district, profile.districts):
         places.append((district, f"in {district}"))
         if city:
-            places.append((f"{district} {city}", f"in {district} {city}"))
+            places.append((f"{district} {city}", inflect.en_in_district(district, city)))
     places += [(near, near) for near in TEMPLATES["en"]["near_me"]]
     places += [(f"near {name}", f"near {name}") for name in landmarks]
     return places

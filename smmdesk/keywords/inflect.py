@@ -27,6 +27,9 @@ place names (capitalised) → -a ("Ružinov" → "Ružinova"), common nouns → 
 -ku; neuter -o → -a; plural -ice → -íc
 ("Košice" → "Košíc"); adjectives -ý/-é → -ého, -á → -ej. "v" becomes "vo" before v/f ("vo Viedni").
 
+A district of a city: Russian puts the city in the genitive ("в Ленинском районе Оренбурга"), Slovak
+both in the locative ("v Petržalke v Bratislave").
+
 English needs no case: "in Leninsky district Orenburg". Russian place names are transliterated for
 English queries (a simple BGN-like scheme, "-ский" → "-sky").
 """
@@ -160,6 +163,12 @@ def ru_district(name: str) -> str:
     if len(tokens) == 1 and _ru_parse(tokens[0], {"ADJF"}).tag.POS == "ADJF":
         return f"{name} район"
     return name
+
+
+def ru_in_district(district: str, city: str) -> str:
+    """The district in the locative, the city it belongs to in the genitive: "в Ленинском районе
+    Оренбурга". `district` as ru_district gives it."""
+    return f"{ru_with('в', district, 'loct')} {ru_inflect(city, 'gent')}"
 
 
 # --- Slovak ---------------------------------------------------------------------------------------
@@ -300,6 +309,12 @@ def sk_with(preposition: str, phrase: str, case: str = "loc") -> str:
     return f"{sk_preposition(preposition, inflected)} {inflected}"
 
 
+def sk_in_district(district: str, city: str) -> str:
+    """Both places in the locative, each with its own "v": "v Petržalke v Bratislave". A nominative
+    city after a locative district ("v Petržalke Bratislava") reads as two queries glued together."""
+    return f"{sk_with('v', district)} {sk_with('v', city)}"
+
+
 # --- English --------------------------------------------------------------------------------------
 
 TRANSLIT = dict(
@@ -344,3 +359,9 @@ def en_district(name: str) -> str:
 
 def en_place(name: str) -> str:
     return transliterate(name)
+
+
+def en_in_district(district: str, city: str) -> str:
+    """The way people type it: "in Leninsky district Orenburg". Not "…district, Orenburg": Google Ads
+    refuses a comma in a keyword, and these queries become the keywords of ads campaigns."""
+    return f"in {district} {city}"

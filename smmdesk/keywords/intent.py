@@ -7,7 +7,9 @@ that matches decides:
 2. informational — a question word ("как", "how", "ako") or a know-how word ("своими руками", "ideas",
    "návod"): a question stays informational even when it mentions a price ("how much does ... cost" is
    the exception: "сколько стоит" / "how much" are commercial words);
-3. commercial — price, buy, order, book, cheap, discount, reviews, best;
+3. commercial — price, buy, order, book, cheap, discount, reviews, and "best" in any form (SUPERLATIVES:
+   the lemmatisers turn "лучшая", "best", "najlepšia" into хороший / good / dobrý, so these are matched
+   on the words as written, and a plain "хороший" / "good" / "dobrý" stays out);
 4. local — a place: "рядом", "near me", "blízko", a district or street word, a toponym (pymorphy3 tags
    Russian city names `Geox`) or a place the caller names (`places`: the profile's city, districts,
    landmarks);
@@ -19,10 +21,18 @@ it commercial: for a local business a bare service name is someone choosing wher
 regression on the batch's rule-decided queries, then lets it decide the undecided ones, so "шампунь от
 перхоти" follows "какой шампунь лучше" rather than the default. It only does so when the rules decided at
 least MIN_TRAINING queries in at least two intents; otherwise the default stands.
+
+Where each is used: a query is stored with `classify` when it is generated, imported or added by hand
+(one at a time, no model). Re-clustering (clusters.recluster: the Re-cluster button, the API, `smmdesk
+keywords generate`) then re-decides every free query of a language with `classify_many` over that
+language's queries, whenever it clusters them with embeddings; the lemma-only path (the demo,
+`use_embeddings=False`) and batches too big for embeddings keep the rules and the default. The `smmdesk
+keywords cluster` command uses `classify_many` on its input.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from smmdesk.keywords.models import Intent
@@ -36,16 +46,16 @@ def _words(text: str) -> frozenset[str]:
 COMMERCIAL = {
     "ru": _words("""
     цена стоимость стоить сколько прайс купить заказать заказ записаться запись недорого недорогой
-    дешево дешёвый дешевый скидка акция отзыв лучший салон услуга мастер онлайн сертификат
+    дешево дешёвый дешевый скидка акция отзыв салон услуга мастер онлайн сертификат
     бронь забронировать
 """),
     "en": _words("""
     price prices pricing cost buy order book booking appointment cheap affordable discount
-    deal offer review reviews best top salon service hire much
+    deal offer review reviews top salon service hire much
 """),
     "sk": _words("""
     cena cenník koľko stáť kúpiť objednať objednávka rezervácia rezervovať lacný lacno zľava
-    akcia recenzia najlepší salón služba
+    akcia recenzia salón služba
 """),
 }
 LOCAL = {
@@ -71,6 +81,14 @@ INFORMATIONAL = {
     sám vybrať foto video postup
 """),
 }
+# "Best" in every form, matched on the word as written: its lemma is the positive degree (лучший →
+# хороший), and "хорошая стрижка" is no more commercial than "стрижка". The Russian endings leave out the
+# comparative "лучше" ("что лучше, кератин или ботокс" compares, it does not shop).
+SUPERLATIVES = {
+    "ru": re.compile(r"(?:наи)?лучш(?:ий|ая|ее|ие|его|ей|ему|им|ем|ую|их|ими|ею)"),
+    "en": re.compile(r"best|top"),
+    "sk": re.compile(r"najlepš\w*"),
+}
 # "сколько стоит" / "how much" asks a price, not know-how.
 PRICE_QUESTIONS = {"ru": {"сколько"}, "en": {"much"}, "sk": {"koľko"}}
 
@@ -79,6 +97,11 @@ MIN_TRAINING = 12
 
 def _lemmas(query: str, language: str) -> list[str]:
     return [lemma(word, language) for word in words(query)]
+
+
+def is_superlative(word: str, language: str) -> bool:
+    pattern = SUPERLATIVES.get(language)
+    return pattern is not None and pattern.fullmatch(word.casefold().replace("ё", "е")) is not None
 
 
 def _is_toponym(word: str, language: str) -> bool:
@@ -110,7 +133,7 @@ def rule(query: str, language: str, brand: Sequence[str] = (), places: Sequence[
     asks_price = bool(lemma_set & PRICE_QUESTIONS[language])
     if lemma_set & INFORMATIONAL[language] and not asks_price:
         return Intent.INFORMATIONAL
-    if lemma_set & COMMERCIAL[language]:
+    if lemma_set & COMMERCIAL[language] or any(is_superlative(word, language) for word in words(query)):
         return Intent.COMMERCIAL
     if lemma_set & (LOCAL[language] | _place_lemmas(places, language)):
         return Intent.LOCAL

@@ -64,6 +64,20 @@ def negatives_of(workspace, language: str) -> list[str]:
     return own + list(normalize.DEFAULT_NEGATIVES.get(language, ()))
 
 
+def kind_of(intent: str) -> str:
+    """The kind of a query that has no template to say it (imported, added by hand)."""
+    return Kind.INDIRECT if intent in INDIRECT_INTENTS else Kind.DIRECT
+
+
+def profile_terms(workspace) -> tuple[list[str], list[str]]:
+    """(brand, places) for the intent rules: the business's name; its city, districts and landmarks."""
+    profile = getattr(workspace, "profile", None)
+    if profile is None:
+        return [], []
+    places = [profile.city, *(profile.districts or []), *workspace.landmarks.values_list("name", flat=True)]
+    return [profile.name], [place for place in places if place]
+
+
 def add_query(membership, query, language) -> Keyword:
     check_manage(membership)
     query, language = clean_query(query), clean_language(language)
@@ -78,7 +92,8 @@ def add_query(membership, query, language) -> Keyword:
             _("Already there, as “%(query)s”: word order and forms do not make a new query.")
             % {"query": existing.query},
         )
-    intent = intents.classify(query, language)
+    brand, places = profile_terms(workspace)
+    intent = intents.classify(query, language, brand=brand, places=places)
     try:
         with transaction.atomic():
             return Keyword.objects.create(
@@ -86,7 +101,7 @@ def add_query(membership, query, language) -> Keyword:
                 query=query,
                 normalized=key[:300],
                 language=language,
-                kind=Kind.INDIRECT if intent in INDIRECT_INTENTS else Kind.DIRECT,
+                kind=kind_of(intent),
                 intent=intent,
                 source=Keyword.Source.MANUAL,
                 excluded=normalize.is_negative(query, language, negatives_of(workspace, language)),

@@ -24,7 +24,8 @@ fixed form or order over a broad match, since Wordstat's broad figure counts eve
 
 Matching: by normalize.key in the query's language (Cyrillic → ru, otherwise the workspace's Latin
 language, detected when it has several). A match gets the volume; anything else becomes a new Keyword
-with source "imported", its intent from intent.classify and excluded when a negative keyword matches.
+with source "imported", its intent from intent.classify (the next re-clustering may let the model change
+it: clusters.recluster) and excluded when a negative keyword matches.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ from django.utils.translation import gettext as _
 
 from smmdesk.keywords import intent as intents
 from smmdesk.keywords import normalize, operators
-from smmdesk.keywords.manual import INDIRECT_INTENTS, MAX_QUERY, check_manage, negatives_of
-from smmdesk.keywords.models import Keyword, Kind
+from smmdesk.keywords.manual import MAX_QUERY, check_manage, kind_of, negatives_of, profile_terms
+from smmdesk.keywords.models import Keyword
 from smmdesk.lib.spreadsheet import WorkbookError, read_first_sheet
 from smmdesk.nlp.lemmas import CYRILLIC
 
@@ -275,14 +276,6 @@ def query_language(query: str, languages: list[str]) -> str:
     return latin[0] if latin else "en"
 
 
-def _profile_terms(workspace) -> tuple[list[str], list[str]]:
-    profile = getattr(workspace, "profile", None)
-    if profile is None:
-        return [], []
-    places = [profile.city, *(profile.districts or []), *workspace.landmarks.values_list("name", flat=True)]
-    return [profile.name], [place for place in places if place]
-
-
 def import_volumes(membership, upload, fmt: str = "auto") -> dict:
     check_manage(membership)
     if fmt not in FORMATS:
@@ -302,7 +295,7 @@ def import_volumes(membership, upload, fmt: str = "auto") -> dict:
         known = best.get((language, key))
         if known is None or (row.precision, row.volume) > (known.precision, known.volume):
             best[(language, key)] = row
-    brand, places = _profile_terms(workspace)
+    brand, places = profile_terms(workspace)
     matched = added = 0
     with transaction.atomic():
         for (language, key), row in best.items():
@@ -323,7 +316,7 @@ def import_volumes(membership, upload, fmt: str = "auto") -> dict:
                 query=row.query,
                 normalized=key,
                 language=language,
-                kind=Kind.INDIRECT if intent in INDIRECT_INTENTS else Kind.DIRECT,
+                kind=kind_of(intent),
                 intent=intent,
                 source=Keyword.Source.IMPORTED,
                 volume=row.volume,

@@ -66,6 +66,11 @@ def test_labels_in_order_of_first_appearance_and_duplicates_share():
 def test_modifiers_do_not_make_a_topic():
     assert cluster.core("мужская стрижка цена в Оренбурге недорого", "ru")[0] == ["мужской", "стрижка"]
     assert cluster.core("haircut near me price", "en")[0] == ["haircut"]
+    # "Best" is a modifier in every form, though its lemma is the plain "good".
+    assert cluster.core("лучшие мужские стрижки", "ru")[0] == ["мужской", "стрижка"]
+    assert cluster.core("best haircuts", "en")[0] == ["haircut"]
+    assert cluster.core("najlepšieho dámskeho strihu", "sk")[0] == cluster.core("dámsky strih", "sk")[0]
+    assert cluster.core("хорошая стрижка", "ru")[0] == ["хороший", "стрижка"]
 
 
 def test_fast_path_groups_by_core_lemmas(monkeypatch):
@@ -85,9 +90,8 @@ def test_fast_path_groups_by_core_lemmas(monkeypatch):
     assert labels[6] == 2
 
 
-def test_fast_path_handles_a_big_batch_quickly(monkeypatch):
-    import time
-
+def test_fast_path_groups_a_big_batch():
+    # How fast it is: `smmdesk bench keywords` measures it; a test only checks what comes out.
     services = [
         "стрижка",
         "окрашивание",
@@ -101,9 +105,16 @@ def test_fast_path_handles_a_big_batch_quickly(monkeypatch):
     adjectives = ["мужской", "женский", "детский", "модный", "короткий", "вечерний", "быстрый", "дешевый"]
     extras = ["цена", "оренбург", "рядом", "фото", "отзывы", "недорого", "на дому", "2024", "срочно", "ночью"]
     queries = [f"{a} {s} {e} {n}" for s in services for a in adjectives for e in extras for n in range(40)]
-    started = time.perf_counter()
     labels = cluster_queries(queries, "ru")
-    elapsed = time.perf_counter() - started
-    assert len(labels) == len(queries) >= 25_000
+    assert len(labels) == len(queries) >= 25_000 > cluster.PRECISE_LIMIT
     assert max(labels) + 1 < len(queries) / 10
-    assert elapsed < 30  # on a shared 2-core machine; about 1 s when idle
+    services_of: dict[int, set[str]] = {}
+    labels_of: dict[tuple[str, str], set[int]] = {}
+    for query, label in zip(queries, labels, strict=True):
+        adjective, service = query.split()[:2]
+        services_of.setdefault(label, set()).add(service)
+        labels_of.setdefault((adjective, service), set()).add(label)
+    assert all(len(found) == 1 for found in services_of.values())
+    # Every extra word is a modifier or joins the adjective + service core; "дешевый" is itself a
+    # modifier, so its queries are cored on the service and the extra word.
+    assert all(len(found) == 1 for (adjective, _), found in labels_of.items() if adjective != "дешевый")

@@ -5,6 +5,7 @@ from smmdesk.keywords import clusters, normalize
 from smmdesk.keywords.clusters import ClusterError
 from smmdesk.keywords.manual import KeywordError
 from smmdesk.keywords.models import Cluster, Keyword
+from smmdesk.keywords.tests.test_intent import SALES, SHAMPOO_QUESTIONS
 
 pytestmark = pytest.mark.django_db
 
@@ -200,3 +201,48 @@ def test_other_workspaces_objects_are_refused(cast, grouped):
     with pytest.raises(ClusterError):
         clusters.set_main(member(cast), men, their_kw)
     assert Keyword.objects.get(pk=their_kw.pk).cluster_id == theirs.pk
+
+
+def _intents(workspace):
+    return {k.query: (k.intent, k.kind) for k in Keyword.objects.filter(workspace=workspace)}
+
+
+def test_recluster_lets_the_model_decide_what_the_rules_leave_open(cast):
+    from smmdesk.keywords import manual
+
+    owner = member(cast)
+    for query in SHAMPOO_QUESTIONS + SALES + ["шампунь от перхоти"]:
+        manual.add_query(owner, query, "ru")
+    # A generated query keeps the kind its template gave it; only its intent follows the model.
+    add(cast.workspace, "сухой шампунь для волос", source=Keyword.Source.GENERATED)
+    before = _intents(cast.workspace)
+    assert before["шампунь от перхоти"] == ("commercial", "direct")  # no rule: the default
+    assert before["как выбрать шампунь"] == ("informational", "indirect")
+
+    # The demo's lemma-only path embeds nothing, so the rules and the default stand.
+    clusters.recluster(owner, use_embeddings=False)
+    assert _intents(cast.workspace) == before
+
+    clusters.recluster(owner)
+    after = _intents(cast.workspace)
+    # The shampoo questions teach the model what a shampoo query wants.
+    assert after["шампунь от перхоти"] == ("informational", "indirect")
+    assert after["сухой шампунь для волос"] == ("informational", "direct")
+    assert {query: after[query] for query in SHAMPOO_QUESTIONS + SALES} == {
+        query: before[query] for query in SHAMPOO_QUESTIONS + SALES
+    }
+
+    clusters.recluster(owner)
+    assert _intents(cast.workspace) == after
+
+
+def test_a_query_added_by_hand_knows_the_profile(cast):
+    # Like generated and imported queries: the business's name is navigational, its districts local.
+    from smmdesk.keywords import manual
+
+    profile = cast.workspace.profile
+    profile.name, profile.city, profile.districts = "Kaderníctvo Lokon", "Bratislava", ["Petržalka"]
+    profile.save()
+    owner = member(cast)
+    assert manual.add_query(owner, "strih Petržalka", "sk").intent == "local"
+    assert manual.add_query(owner, "kaderníctvo lokon cena", "sk").intent == "navigational"

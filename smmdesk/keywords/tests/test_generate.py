@@ -37,12 +37,16 @@ def test_slovak_queries(slovak_salon):
     for expected in [
         "dámsky strih Petržalka cena",
         "dámsky strih v Petržalke",
+        "dámsky strih v Petržalke v Bratislave",
+        "najlepší pánsky strih v Starom Meste v Bratislave",
         "pánsky strih v Starom Meste",
         "pánsky strih v Bratislave",
         "ako sa starať o vlasy po strihaní",
         "women's haircut Petržalka Bratislava",
+        "book women's haircut in Petržalka Bratislava",
     ]:
         assert expected in queries, expected
+    assert not any(query.endswith("v Petržalke Bratislava") for query in queries)
     assert queries["strih pre ženy v okolí"].language == "sk"
 
 
@@ -70,6 +74,8 @@ def test_run_stores_unique_queries_and_is_idempotent(salon):
     assert some.service.name == "Женская стрижка"
     assert some.normalized == normalize.key(some.query, "ru")
     assert stored.get(query="как подстричь волосы").intent == Intent.INFORMATIONAL
+    # "Best" is commercial, and commercial comes before local.
+    assert stored.get(query="лучшая женская стрижка в Центральном районе").intent == Intent.COMMERCIAL
     some.volume = 320
     some.save()
     second = generate.run(owner)

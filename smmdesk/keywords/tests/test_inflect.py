@@ -33,6 +33,8 @@ RU = [
     (inflect.ru_agree, ("лучший", "окрашивание"), "лучшее"),
     (inflect.ru_agree, ("лучший", "мужской образ"), "лучший"),
     (inflect.ru_district, ("Ленинский",), "Ленинский район"),
+    (inflect.ru_in_district, ("Ленинский район", "Оренбург"), "в Ленинском районе Оренбурга"),
+    (inflect.ru_in_district, ("Центральный район", "Москва"), "в Центральном районе Москвы"),
 ]
 SK = [
     (inflect.sk_with, ("v", "Petržalka"), "v Petržalke"),
@@ -61,6 +63,10 @@ SK = [
     (inflect.sk_inflect, ("strih pre ženy", "loc"), "strihu pre ženy"),
     (inflect.sk_agree, ("najlepší", "dámska kozmetika"), "najlepšia"),
     (inflect.sk_agree, ("najlepší", "pánsky strih"), "najlepší"),
+    (inflect.sk_in_district, ("Petržalka", "Bratislava"), "v Petržalke v Bratislave"),
+    (inflect.sk_in_district, ("Staré Mesto", "Košice"), "v Starom Meste v Košiciach"),
+    (inflect.sk_in_district, ("Karlova Ves", "Bratislava"), "v Karlovej Vsi v Bratislave"),
+    (inflect.sk_in_district, ("Ružinov", "Viedeň"), "v Ružinove vo Viedni"),
 ]
 EN = [
     (inflect.en_district, ("Ленинский",), "Leninsky district"),
@@ -69,6 +75,8 @@ EN = [
     (inflect.en_district, ("Petržalka",), "Petržalka"),
     (inflect.en_place, ("Оренбург",), "Orenburg"),
     (inflect.en_place, ("Екатеринбург",), "Yekaterinburg"),
+    (inflect.en_in_district, ("Leninsky district", "Orenburg"), "in Leninsky district Orenburg"),
+    (inflect.en_in_district, ("Petržalka", "Bratislava"), "in Petržalka Bratislava"),
 ]
 
 
