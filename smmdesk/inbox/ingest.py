@@ -104,9 +104,7 @@ class Batch:
         ids = {fit(e.external_id) for e in events}
         wanted = ids | {p for e in events for p in parents(e)}
         rows = dict(
-            Message.objects.filter(channel=channel, external_id__in=wanted).values_list(
-                "external_id", "conversation_id"
-            )
+            Message.objects.by_external_id(channel, wanted).values_list("external_id", "conversation_id")
         )
         self.seen = {external_id for external_id in rows if external_id in ids}
         keys = {thread_key(e) for e in events}
@@ -190,7 +188,7 @@ def _ingest_one(
             with transaction.atomic(), sla.batch():
                 return _ingest(channel, [event], now or timezone.now())
         except IntegrityError:
-            if Message.objects.filter(channel=channel, external_id=fit(event.external_id)).exists():
+            if Message.objects.by_external_id(channel, [fit(event.external_id)]).exists():
                 return IngestResult(duplicates=1)
             if attempt == attempts - 1:
                 raise

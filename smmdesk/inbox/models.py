@@ -216,6 +216,18 @@ class TriageStage(models.TextChoices):
     CORRECTED = "corrected", _("Corrected by the team")
 
 
+class MessageQuerySet(models.QuerySet):
+    """Lookups by the keys of the partial unique indexes below. They repeat the index's condition
+    (the key is not empty) because SQLite uses a partial index only when the query states its condition;
+    without it each lookup read the whole table, and ingestion slowed as the inbox grew."""
+
+    def by_external_id(self, channel, external_ids):
+        return self.filter(channel=channel, external_id__in=list(external_ids)).exclude(external_id="")
+
+    def by_idempotency_key(self, key: str):
+        return self.filter(idempotency_key=key).exclude(idempotency_key="")
+
+
 class Message(models.Model):
     class Direction(models.TextChoices):
         IN = "in", _("Incoming")
@@ -254,6 +266,8 @@ class Message(models.Model):
     delivery_error = models.TextField(blank=True)
     idempotency_key = models.CharField(max_length=64, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         ordering = ["received_at", "pk"]

@@ -463,7 +463,7 @@ def send_auto_ack(
     The message is an ordinary pending reply sent by reply_tasks.send_reply_task; it is not a response
     for the SLA: the clock keeps running until a person answers."""
     key = f"autoack:{conversation.pk}:{opens_at.astimezone(UTC):%Y%m%dT%H%MZ}"
-    if Message.objects.filter(idempotency_key=key).exists():
+    if Message.objects.by_idempotency_key(key).exists():
         return None
     at = at or datetime.now(UTC)
     try:

@@ -102,7 +102,7 @@ def to_inbox(mention: Mention) -> int | None:
 
 def _conversation_of(channel_id: int, external_id: str) -> int | None:
     return (
-        Message.objects.filter(channel_id=channel_id, external_id=external_id)
+        Message.objects.by_external_id(channel_id, [external_id])
         .values_list("conversation_id", flat=True)
         .first()
     )

@@ -258,11 +258,7 @@ def _inbox_conversations(channel: Channel, events: list[InboundEvent]) -> dict[s
     from smmdesk.inbox.models import Message
 
     ids = [fit(event.external_id) for event in events]
-    return dict(
-        Message.objects.filter(channel=channel, external_id__in=ids).values_list(
-            "external_id", "conversation_id"
-        )
-    )
+    return dict(Message.objects.by_external_id(channel, ids).values_list("external_id", "conversation_id"))
 
 
 def _store(mention: Mention, terms: list[int], clusters: Clusters, now: datetime) -> bool:

@@ -289,3 +289,25 @@ def test_a_conflict_over_a_message_already_stored_is_a_duplicate(channel, monkey
     _conflicting(monkeypatch, times=10)
     result = ingest(channel, [event("m-1", thread="chat-9")])
     assert (result.created, result.duplicates) == ([], 1)
+
+
+@pytest.mark.django_db
+def test_lookups_by_external_id_and_idempotency_key_use_their_indexes():
+    """On SQLite a partial unique index serves a query only when the query repeats its condition; these
+    lookups run for every delivery and every after-hours acknowledgement, so a scan would grow with the
+    inbox."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL infers the condition itself")
+    queries = [
+        Message.objects.by_external_id(1, ["a", "b"]).values_list("external_id", "conversation_id"),
+        Message.objects.by_idempotency_key("autoack:1:20261126T0400Z").values("pk"),
+    ]
+    with connection.cursor() as cursor:
+        for query in queries:
+            sql, params = query.query.sql_with_params()
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+            assert "SCAN inbox_message" not in plan, plan
+            assert "one_message_per_" in plan, plan
