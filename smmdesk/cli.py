@@ -370,9 +370,11 @@ def channel_kinds():
             click.echo(f"{'':<12} paid API tier needed for: {', '.join(info.paid)}")
         limits = info.limits
         click.echo(
-            f"{'':<12} limits: text {limits.max_text} chars, media {limits.max_media}, "
+            f"{'':<12} limits: text {limits.max_text} chars"
+            f"{f' ({limits.max_caption} with media)' if limits.max_caption else ''}, media {limits.max_media}, "
             f"link {'yes' if limits.supports_link else 'no'}, "
-            f"first comment {'yes' if limits.supports_first_comment else 'no'}"
+            f"first comment {'yes' if limits.supports_first_comment else 'no'}, "
+            f"picture {'required' if limits.media_required else 'optional'}"
         )
 
 

@@ -21,6 +21,8 @@ class LimitsOut(Schema):
     max_media: int
     supports_link: bool
     supports_first_comment: bool
+    max_caption: int
+    media_required: bool
 
 
 class KindOut(Schema):
@@ -69,6 +71,8 @@ def _limits(limits: PostLimits) -> dict:
         "max_media": limits.max_media,
         "supports_link": limits.supports_link,
         "supports_first_comment": limits.supports_first_comment,
+        "max_caption": limits.max_caption,
+        "media_required": limits.media_required,
     }
 
 

@@ -90,6 +90,12 @@ class PostLimits:
     max_media: int = 0
     supports_link: bool = True
     supports_first_comment: bool = False
+    # The text's limit when the post has pictures or video, where the network's is lower then (Telegram's
+    # caption); 0: max_text either way.
+    max_caption: int = 0
+    # The network refuses a post without a picture (Instagram): checked when the variant is written, so it
+    # does not first fail at its publishing time.
+    media_required: bool = False
 
 
 @dataclass(frozen=True)

@@ -173,6 +173,8 @@ class VariantForm(SafeTextMixin, forms.Form):
         self.fields["text"].widget.attrs.update(
             {
                 "data-max-length": str(self.limits.max_text),
+                # The lower limit once a picture is chosen (Telegram's caption), for the live counter.
+                "data-max-caption": str(validation.text_limit(self.limits, True)),
                 "data-count-kind": channel.kind,
                 "data-link-in-text": "1" if channel.kind in validation.LINK_IN_TEXT else "",
             }

@@ -205,6 +205,21 @@ def _sendable(url: str) -> bool:
 
 
 def check_media(row: PlanRow, raw: str) -> None:
+    # An import never attaches a file (see importer.py), so a network that refuses a post without a
+    # picture could take none of these rows, not even as a draft: say so at the check, not half-way.
+    for channel in row.channels:
+        if limits_for(channel).media_required:
+            row.errors.append(
+                RowError(
+                    row.row,
+                    "media_url",
+                    _(
+                        "%(channel)s needs a picture, which an import cannot attach: leave it out of this "
+                        "row and write its post in the editor."
+                    )
+                    % {"channel": channel.name},
+                )
+            )
     url = raw.strip()
     if not url:
         return

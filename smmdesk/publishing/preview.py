@@ -90,7 +90,7 @@ def card(workspace, channel, variant: Variant, media: list[MediaAsset]) -> Card:
         family=FAMILIES.get(network, "feed"),
         text=text,
         length=validation.text_length(channel.kind, text),
-        max_text=limits.max_text,
+        max_text=validation.text_limit(limits, bool(media)),
         link=link,
         link_host=(urlsplit(link).hostname or "") if link else "",
         link_card=bool(link) and network in LINK_CARDS,
@@ -108,7 +108,9 @@ def card(workspace, channel, variant: Variant, media: list[MediaAsset]) -> Card:
         )
     if link and not limits.supports_link:
         result.problems.append(_("This network does not show links in posts."))
-    if len(media) > limits.max_media:
+    if limits.media_required and not media:
+        result.problems.append(_("This network publishes only posts with a picture."))
+    elif len(media) > limits.max_media:
         result.problems.append(
             _("This network takes at most %(limit)d media files per post.") % {"limit": limits.max_media}
         )

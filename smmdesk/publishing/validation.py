@@ -2,7 +2,8 @@
 
 The text is measured as it will be posted: with the hashtags the text lacks and, where the network puts
 the link into the text, the link. X weighs URLs as 23 and wide characters double; Mastodon weighs URLs
-as 23; everyone else counts code points.
+as 23; Bluesky counts graphemes (what a reader sees as one character: an emoji with a skin tone is one);
+everyone else counts code points.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ def limits_for(channel: Channel) -> PostLimits:
     return channel.adapter_class.limits
 
 
+def text_limit(limits: PostLimits, has_media: bool) -> int:
+    """How long the text may be: a caption's limit where the post has media and the network's is lower."""
+    return limits.max_caption if has_media and limits.max_caption else limits.max_text
+
+
 def text_length(kind: str, text: str) -> int:
     """The text's length as the network `kind` counts it against its limit."""
     text = (text or "").replace("\r\n", "\n")
@@ -43,6 +49,10 @@ def text_length(kind: str, text: str) -> int:
         from smmdesk.channels.mastodon.adapter import mastodon_length
 
         return mastodon_length(text)
+    if kind == "bluesky":
+        from smmdesk.channels.bluesky.richtext import graphemes
+
+        return graphemes(text)
     return len(text)
 
 
@@ -164,24 +174,40 @@ def clean_variant(workspace: Workspace, raw, prefix: str) -> tuple[dict | None, 
     }
     if channel is None or errors:
         return None, errors
+    return values, _over_limits(channel, values, prefix)
+
+
+def _over_limits(channel: Channel, values: dict, prefix: str) -> list[tuple[str, str]]:
+    """The variant's breaches of its network's limits, each named by its field."""
+    errors: list[tuple[str, str]] = []
     limits = limits_for(channel)
     unsaved = Variant(
         text=values["text"], link=values["link"], utm=values["utm"], hashtags=values["hashtags"]
     )
     length = text_length(channel.kind, posted_text(channel.kind, unsaved))
-    if not values["text"].strip() and not values["media"]:
+    if not values["text"].strip() and not values["media"] and not limits.media_required:
+        # Where a picture is required, the media error below says what is missing.
         errors.append((f"{prefix}.text", _("Write the text or add a picture or video.")))
-    elif length > limits.max_text:
+    elif length > (limit := text_limit(limits, bool(values["media"]))):
+        if limit != limits.max_text:
+            message = _(
+                "With pictures or video %(name)s takes at most %(max)s characters; this is %(count)s (with "
+                "the hashtags and link)."
+            )
+        else:
+            message = _(
+                "%(name)s takes at most %(max)s characters; this is %(count)s (with the hashtags and link)."
+            )
+        errors.append((f"{prefix}.text", message % {"name": channel.name, "max": limit, "count": length}))
+    if limits.media_required and not values["media"]:
         errors.append(
             (
-                f"{prefix}.text",
-                _(
-                    "%(name)s takes at most %(max)s characters; this is %(count)s (with the hashtags and link)."
-                )
-                % {"name": channel.name, "max": limits.max_text, "count": length},
+                f"{prefix}.media",
+                _("%(name)s publishes only posts with a picture: choose at least one under Media.")
+                % {"name": channel.name},
             )
         )
-    if len(values["media"]) > limits.max_media:
+    elif len(values["media"]) > limits.max_media:
         if limits.max_media == 0:
             message = _("%(name)s does not take pictures or video.") % {"name": channel.name}
         else:
@@ -215,7 +241,7 @@ def clean_variant(workspace: Workspace, raw, prefix: str) -> tuple[dict | None, 
                     _("Enter at most %(count)s characters.") % {"count": limits.max_text},
                 )
             )
-    return values, errors
+    return errors
 
 
 def clean_variants(workspace: Workspace, raw) -> tuple[list[dict], list]:

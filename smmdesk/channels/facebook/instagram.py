@@ -101,7 +101,7 @@ class InstagramAdapter(Adapter):
     label = _("Instagram")
     Config = InstagramConfig
     capabilities = SOCIAL
-    limits = PostLimits(max_text=MAX_CAPTION, max_media=MAX_IMAGES, supports_link=False)
+    limits = PostLimits(max_text=MAX_CAPTION, max_media=MAX_IMAGES, supports_link=False, media_required=True)
     help_text = _(
         "1. Make the Instagram account a business or creator account and link it to your Facebook Page "
         "(Instagram → Settings → Account type and tools; Page settings → Linked accounts).\n"

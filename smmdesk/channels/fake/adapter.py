@@ -226,6 +226,7 @@ class FakeAdapter(Adapter):
                 "text": variant.text,
                 "key": idempotency_key,
                 "media": list(variant.media),
+                "reach": fake_reach(post_id),
                 "likes": 0,
                 "reposts": 0,
                 "comments": 0,
@@ -267,7 +268,8 @@ class FakeAdapter(Adapter):
                     continue
                 points += [
                     MetricPoint(ref.external_id, name, float(post[name]), now)
-                    for name in ("likes", "reposts", "comments")
+                    for name in ("reach", "likes", "reposts", "comments")
+                    if name in post  # a post a test put in by hand may lack some
                 ]
             return points
 
@@ -290,6 +292,12 @@ class FakeAdapter(Adapter):
             ],
             query,
         )
+
+
+def fake_reach(post_id: str) -> int:
+    """How many people saw a fake post: 200 to 1999, the same for the same post id on every run, so the
+    demo's performance page has engagement rates to show and tests can predict them."""
+    return 200 + int(hashlib.sha256(post_id.encode()).hexdigest()[:8], 16) % 1800
 
 
 def refusal(operation: str, exc: http.OutboundError) -> AdapterError:

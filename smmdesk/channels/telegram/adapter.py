@@ -109,7 +109,13 @@ class TelegramAdapter(Adapter):
     capabilities = frozenset(
         {Capability.INBOX, Capability.REPLY, Capability.PUBLISH, Capability.MODERATE, Capability.ENTRIES}
     )
-    limits = PostLimits(max_text=4096, max_media=10, supports_link=True, supports_first_comment=False)
+    limits = PostLimits(
+        max_text=4096,
+        max_media=10,
+        supports_link=True,
+        supports_first_comment=False,
+        max_caption=MAX_CAPTION,
+    )
     # Telegram sends the secret itself, not a signature: it is stored encrypted with the delivery.
     secret_headers = frozenset({SECRET_HEADER.lower()})
     help_text = HELP_TEXT

@@ -38,6 +38,10 @@ def test_channel_kinds(api):
     assert fake["capabilities"] == sorted(fake["capabilities"]) and "publish" in fake["capabilities"]
     assert fake["limits"]["max_text"] == 2000
     assert fake["config_schema"]["secret"] == ["api_token", "webhook_secret"]
+    # What a client needs to refuse a post before the network does: Instagram's picture, Telegram's caption.
+    limits = {k["kind"]: k["limits"] for k in response.json()}
+    assert (limits["instagram"]["media_required"], limits["fake"]["media_required"]) == (True, False)
+    assert (limits["telegram"]["max_caption"], limits["telegram"]["max_text"]) == (1024, 4096)
 
 
 def test_channel_kinds_needs_a_user(client):

@@ -103,6 +103,21 @@ def test_every_kind_of_bad_row_is_reported_with_row_and_column_and_nothing_is_cr
     assert Post.objects.count() == 0
 
 
+def test_a_row_for_instagram_is_refused_at_the_check_since_no_picture_can_be_attached(salon):
+    make_channel(salon, "Insta", kind="instagram")
+    content = (
+        "date,time,channels,text,media_url\n"
+        "2026-03-10,10:00,VK; Insta,Весенняя акция,\n"
+        "2026-03-10,11:00,Insta,Весенняя акция,https://salon.example/spring.jpg\n"
+        "2026-03-10,12:00,VK,Весенняя акция,\n"
+    )
+    plan = read_plan(salon, content)
+    # Found by the check, not half-way through the import: the row names the channel and what to do.
+    assert errors_of(plan) == {(2, "media_url"), (3, "media_url")}
+    assert all("Insta needs a picture" in e.message and "editor" in e.message for e in plan.errors)
+    assert [row.row for row in plan.good] == [4]
+
+
 def test_a_time_the_clocks_skip_is_refused_and_a_repeated_one_is_the_first(cast, salon):
     profile = salon.profile
     profile.timezone = "Europe/Bratislava"

@@ -2,9 +2,11 @@
 
 from datetime import timedelta
 
-from smmdesk.channels.fake.adapter import FakeNetwork
+import pytest
+
+from smmdesk.channels.fake.adapter import FakeNetwork, fake_reach
 from smmdesk.channels.models import Channel
-from smmdesk.publishing import actions, metrics, publisher
+from smmdesk.publishing import actions, metrics, publisher, reports
 from smmdesk.publishing.models import VariantMetric
 from smmdesk.publishing.tests.core_fixtures import *  # noqa: F403
 from smmdesk.publishing.tests.core_fixtures import DUE
@@ -26,20 +28,45 @@ def readings(variant):
 def test_sync_is_idempotent_within_the_hour(clock, queue, make_post, members):
     variant = published(make_post, members, clock)
     network_post = FakeNetwork.account("salon-vk").posts[variant.external_id]
-    network_post.update(likes=3, reposts=1, comments=2)
+    network_post.update(reach=400, likes=3, reposts=1, comments=2)
     clock.move_to(DUE + timedelta(minutes=35))
     assert variant.channel_id in metrics.channels_to_sync()
-    assert metrics.sync_channel(variant.channel_id) == 3
+    assert metrics.sync_channel(variant.channel_id) == 4
     network_post["likes"] = 5
     clock.move_to(DUE + timedelta(minutes=50))
     metrics.sync_channel(variant.channel_id)
     hour = (DUE + timedelta(minutes=35)).replace(minute=0)
     # "reposts" is stored as "shares"; the second sync in the hour overwrote, not added.
-    assert readings(variant) == [("comments", 2.0, hour), ("likes", 5.0, hour), ("shares", 1.0, hour)]
+    assert readings(variant) == [
+        ("comments", 2.0, hour),
+        ("likes", 5.0, hour),
+        ("reach", 400.0, hour),
+        ("shares", 1.0, hour),
+    ]
     clock.move_to(DUE + timedelta(minutes=95))
     metrics.sync_channel(variant.channel_id)
-    assert VariantMetric.objects.filter(variant=variant).count() == 6
-    assert metrics.latest(variant) == {"comments": 2.0, "likes": 5.0, "shares": 1.0}
+    assert VariantMetric.objects.filter(variant=variant).count() == 8
+    assert metrics.latest(variant) == {"comments": 2.0, "likes": 5.0, "reach": 400.0, "shares": 1.0}
+
+
+def test_a_fake_post_reports_a_steady_reach_so_the_demo_shows_rates(clock, queue, make_post, members):
+    variant = published(make_post, members, clock)
+    FakeNetwork.account("salon-vk").posts[variant.external_id].update(likes=12, comments=3)
+    clock.move_to(DUE + timedelta(minutes=35))
+    metrics.sync_channel(variant.channel_id)
+    first = metrics.latest(variant)["reach"]
+    clock.move_to(DUE + timedelta(minutes=95))
+    metrics.sync_channel(variant.channel_id)
+    # Plausible for a salon's post, the same on every reading, and so an engagement rate can be shown.
+    assert 200 <= first < 2000 and metrics.latest(variant)["reach"] == first
+    figures = reports.figures(metrics.latest(variant))
+    assert figures.rate == pytest.approx(15 / first)
+
+
+def test_the_fake_reach_follows_the_post_id():
+    # The same numbers in every process (a digest, not Python's salted hash), different per post.
+    reaches = [fake_reach(post_id) for post_id in ("post1", "post2", "post3", "post17")]
+    assert reaches == [407, 1501, 1889, 247]
 
 
 def test_old_posts_and_broken_channels_are_not_asked(clock, queue, make_post, members):

@@ -68,6 +68,10 @@
       for (const ch of rest) length += kind === "x" ? xWeight(ch.codePointAt(0)) : 1;
       return length;
     }
+    // Bluesky counts what a reader sees as one character (an emoji with a skin tone is one).
+    if (kind === "bluesky" && typeof Intl !== "undefined" && Intl.Segmenter) {
+      return Array.from(new Intl.Segmenter().segment(text)).length;
+    }
     return Array.from(text).length;
   }
 
@@ -117,8 +121,11 @@
     const counter = panel.querySelector(`[data-counter-for="${textarea.id}"]`);
     if (!counter) return;
     const count = measure(textarea.dataset.countKind || "", postedText(panel, textarea, link));
-    const max = parseInt(textarea.dataset.maxLength || "0", 10);
+    const withMedia = panel.querySelector('.media-pick input[type="checkbox"]:checked') !== null;
+    const max = parseInt((withMedia && textarea.dataset.maxCaption) || textarea.dataset.maxLength || "0", 10);
     counter.querySelector("[data-count]").textContent = String(count);
+    const shownMax = counter.querySelector("[data-max]");
+    if (shownMax) shownMax.textContent = String(max);
     counter.classList.toggle("over", max > 0 && count > max);
   }
 
