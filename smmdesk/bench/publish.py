@@ -232,6 +232,8 @@ def scheduled_posts(member, channels: list, count: int, due: datetime, hashtags=
                 text=f"Bench post {i + 1}: spring offer",
                 hashtags=list(hashtags),
                 next_attempt_at=due,
+                # As scheduling through the product sets it (actions._arm): the idempotency key's time.
+                occurrence=due,
             )
             for i, post in enumerate(posts)
         ],
