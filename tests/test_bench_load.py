@@ -109,13 +109,14 @@ def _run(desk, sessions, stats, rounds, inbound=None):
 def test_each_request_is_timed_around_the_servers_work(desk, monkeypatch):
     desk, sessions, _channel = desk
     timer = ServerTimer()
-    real = views._list_context
+    real = views._filtered_page
 
     def slow_list(request):
         timer.t += 0.25
         return real(request)
 
-    monkeypatch.setattr(views, "_list_context", slow_list)
+    # Every list page and every poll of it reads its page of conversations here.
+    monkeypatch.setattr(views, "_filtered_page", slow_list)
     stats = _run(desk, sessions[:1], SerialStats(timer=timer), rounds=2)
     assert stats.error_count == 0, stats.table()
     # The list and its poll go through the slowed code, once per request; nothing else does.

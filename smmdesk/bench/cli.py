@@ -8,11 +8,11 @@ def bench():
     """Benchmarks; each feature adds its own. Each runs in a throwaway data dir."""
 
 
-def _run_bench(run, *args):
+def _run_bench(run, *args, **options):
     from smmdesk.bench import BenchError
 
     try:
-        run(*args, echo=click.echo)
+        run(*args, echo=click.echo, **options)
     except BenchError as exc:
         raise click.ClickException(str(exc))
 
@@ -65,11 +65,17 @@ def bench_nlp(messages, banking77, slovak):
 @click.option("--posts", type=click.IntRange(min=1), default=1000, show_default=True)
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Worker processes.")
 @click.option("--kill-worker", is_flag=True, help="SIGKILL one worker mid-run and start it again.")
-def bench_publish(posts, workers, kill_worker):
+@click.option(
+    "--database-url",
+    default=None,
+    help="Run on PostgreSQL: a throwaway database the bench creates and drops (needs --redis-url).",
+)
+@click.option("--redis-url", default=None, help="With --database-url: an empty Redis database for the queue.")
+def bench_publish(posts, workers, kill_worker, database_url, redis_url):
     """Schedule N posts due in the same minute on the fake network; time them out, count duplicates and losses."""
     from smmdesk.bench.publish import run_publish
 
-    _run_bench(run_publish, posts, workers, kill_worker)
+    _run_bench(run_publish, posts, workers, kill_worker, database_url=database_url, redis_url=redis_url)
 
 
 @bench.command("trends")

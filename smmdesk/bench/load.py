@@ -95,7 +95,7 @@ def _server_url(url: str) -> tuple[str, str]:
     return urlunsplit(parts._replace(scheme="postgresql", path="/postgres")), parts.path.strip("/")
 
 
-def prepare_database(url: str, echo=say) -> None:
+def prepare_database(url: str, echo=say, bench: str = "load") -> None:
     import psycopg
     from psycopg import sql
 
@@ -120,7 +120,7 @@ def prepare_database(url: str, echo=say) -> None:
         conn.execute(
             sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(MARKER))
         )
-    echo(f"load: created the throwaway database {name}")
+    echo(f"{bench}: created the throwaway database {name}")
 
 
 def drop_database(url: str) -> None:

@@ -6,6 +6,8 @@ the same moment (LEAD seconds after they are queued). Each variant gets its ETA 
 own path (scheduling.enqueue). K worker processes run the product's Huey consumer (as `smmdesk worker`
 does; the first one also runs the periodic sweeper). With --kill-worker one of them is SIGKILLed once a
 third of the posts are out, and started again.
+With --database-url and --redis-url (both) the same runs on PostgreSQL and the Redis queue, in a database
+the bench creates and drops and a Redis database it empties, as `bench load` does.
 
 The fake network keeps its posts in memory, which worker processes cannot share; here it is replaced,
 inside the workers only, by the same fake with its posts in a SQLite file of the data dir
@@ -30,7 +32,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from smmdesk.bench import run_child, say, setup_child
+from smmdesk.bench import BenchError, run_child, say, setup_child
 
 CHANNELS = 20
 LEAD = 20.0
@@ -42,13 +44,26 @@ NETWORK_FILE = "network.sqlite3"
 
 
 def run_publish(
-    posts: int, workers: int = 2, kill_worker: bool = False, echo=print, lead: float = LEAD
+    posts: int,
+    workers: int = 2,
+    kill_worker: bool = False,
+    echo=print,
+    lead: float = LEAD,
+    database_url: str | None = None,
+    redis_url: str | None = None,
 ) -> str:
-    """Run the benchmark in a child process; returns its last line."""
+    """Run the benchmark in a child process; returns its last line. With both URLs it runs on
+    PostgreSQL and the Redis queue (the scale-out setup) instead of SQLite and the SQLite queue."""
     args = ["--posts", str(int(posts)), "--workers", str(int(workers)), "--lead", str(lead)]
     if kill_worker:
         args.append("--kill-worker")
-    return run_child("smmdesk.bench.publish", args, echo)
+    if database_url or redis_url:
+        from smmdesk.bench.load import check_urls
+
+        if not (database_url and redis_url):
+            raise BenchError("--database-url and --redis-url go together")
+        check_urls(database_url, redis_url)
+    return run_child("smmdesk.bench.publish", args, echo, database_url=database_url, redis_url=redis_url)
 
 
 # --- the network, shared by the worker processes ------------------------------------------------------
@@ -287,6 +302,22 @@ def quantile(ordered: list[float], q: float) -> float:
 
 
 def run(count: int, workers: int, kill: bool, threads: int, lead: float = LEAD) -> str:
+    scale_out = os.environ.get("DATABASE_URL", "")
+    if not scale_out:
+        return _run(count, workers, kill, threads, lead)
+    from smmdesk.bench import load
+
+    # A database and queue of the bench's own, created here and dropped after (as bench load does).
+    load.prepare_database(scale_out, bench="publish")
+    load.prepare_redis(os.environ["REDIS_URL"])
+    try:
+        return _run(count, workers, kill, threads, lead)
+    finally:
+        load.drop_database(scale_out)
+        load.empty_redis(os.environ["REDIS_URL"])
+
+
+def _run(count: int, workers: int, kill: bool, threads: int, lead: float) -> str:
     setup_child()
     from smmdesk.publishing import scheduling
     from smmdesk.publishing.models import Variant
