@@ -86,7 +86,7 @@ INFORMATIONAL = {
 # comparative "лучше" ("что лучше, кератин или ботокс" compares, it does not shop).
 SUPERLATIVES = {
     "ru": re.compile(r"(?:наи)?лучш(?:ий|ая|ее|ие|его|ей|ему|им|ем|ую|их|ими|ею)"),
-    "en": re.compile(r"best|top"),
+    "en": re.compile(r"best"),
     "sk": re.compile(r"najlepš\w*"),
 }
 # "сколько стоит" / "how much" asks a price, not know-how.
