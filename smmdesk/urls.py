@@ -36,3 +36,5 @@ urlpatterns = [
     path("api/", api.urls),
     path(settings.SMMDESK_ADMIN_PATH, admin.site.urls),
 ]
+
+handler500 = "smmdesk.core.errors.handler500"
