@@ -40,8 +40,15 @@ def _secrets(channel: Channel) -> dict:
         return {}
 
 
-def process_raw_event(raw_event_id: int) -> IngestResult | None:
-    """Parse one stored webhook body and take its events in; None when there was nothing (more) to do."""
+# Waiting deliveries of one channel taken in together. Under a burst the queue runs behind, and then one
+# transaction, one triage call and one refinement task carry up to this many bodies instead of one each;
+# when the queue keeps up, every task finds only its own.
+BATCH = 50
+
+
+def process_raw_event(raw_event_id: int, batch: int = BATCH) -> IngestResult | None:
+    """Parse one stored webhook body, with its channel's deliveries waiting after it, and take their
+    events in; None when there was nothing (more) to do for this one."""
     raw = RawEvent.objects.select_related("channel__workspace").filter(pk=raw_event_id).first()
     if raw is None or raw.processed_at is not None:
         return None
@@ -49,24 +56,59 @@ def process_raw_event(raw_event_id: int) -> IngestResult | None:
     try:
         if not channel.known_kind:
             raise AdapterError(f"unknown channel kind {channel.kind}", permanent=True)
-        # Stored header names keep whatever case the sender used; adapters ask for them by their usual name.
         adapter = channel.adapter()
-        headers = stored_headers(raw.headers or {}, adapter.secret_headers)
-        events = adapter.parse_webhook(bytes(raw.body), CaseInsensitiveMapping(headers))
     except (AdapterError, ValueError) as exc:
-        reason = exc.message if isinstance(exc, AdapterError) else _("The channel's secrets cannot be read.")
-        reason = scrub(str(reason), _secrets(channel))[:ERROR_MAX]
-        RawEvent.objects.filter(pk=raw.pk, processed_at__isnull=True).update(
-            processed_at=timezone.now(), error=reason
-        )
-        logger.warning("raw event %s of channel %s refused: %s", raw.pk, channel.pk, reason)
+        _refuse(raw, exc)
         return None
-    with transaction.atomic():
-        result = ingest(channel, events)
-        RawEvent.objects.filter(pk=raw.pk, processed_at__isnull=True).update(
-            processed_at=timezone.now(), error=""
-        )
+    try:
+        with transaction.atomic():
+            return _take_in(adapter, raw, batch)
+    except Exception:
+        if batch == 1:
+            raise
+        # One body the ingestion cannot take must not hold back those that came with it: each task
+        # takes its own alone, and only the bad one fails (and is retried by the queue).
+        logger.exception("raw event %s: its batch failed; taking it in alone", raw.pk)
+        return process_raw_event(raw_event_id, batch=1)
+
+
+def _take_in(adapter: Adapter, raw: RawEvent, batch: int) -> IngestResult | None:
+    # Locked in id order, waiting for a batch another worker holds; rows it finished drop out of the
+    # query then (PostgreSQL checks the condition again), so each body is taken in by one task. SQLite
+    # has one writer at a time, which serialises the same.
+    waiting = list(
+        RawEvent.objects.select_for_update()
+        .filter(channel=raw.channel_id, processed_at__isnull=True, pk__gte=raw.pk)
+        .order_by("pk")[:batch]
+    )
+    if not waiting or waiting[0].pk != raw.pk:
+        return None  # another task took this one in meanwhile
+    events, parsed = [], []
+    for row in waiting:
+        try:
+            headers = stored_headers(row.headers or {}, adapter.secret_headers)
+            # Stored header names keep the sender's case; adapters ask for them by their usual name.
+            events += adapter.parse_webhook(bytes(row.body), CaseInsensitiveMapping(headers))
+            parsed.append(row.pk)
+        except (AdapterError, ValueError) as exc:
+            _refuse(row, exc, raw.channel)
+    if not parsed:
+        return None
+    result = ingest(raw.channel, events)
+    RawEvent.objects.filter(pk__in=parsed, processed_at__isnull=True).update(
+        processed_at=timezone.now(), error=""
+    )
     return result
+
+
+def _refuse(raw: RawEvent, exc: AdapterError | ValueError, channel: Channel | None = None) -> None:
+    channel = channel or raw.channel
+    reason = exc.message if isinstance(exc, AdapterError) else _("The channel's secrets cannot be read.")
+    reason = scrub(str(reason), _secrets(channel))[:ERROR_MAX]
+    RawEvent.objects.filter(pk=raw.pk, processed_at__isnull=True).update(
+        processed_at=timezone.now(), error=reason
+    )
+    logger.warning("raw event %s of channel %s refused: %s", raw.pk, channel.pk, reason)
 
 
 @db_task(retries=3, retry_delay=30, retry_backoff=2)

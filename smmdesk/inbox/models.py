@@ -361,6 +361,17 @@ class RawEvent(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
 
+    class Meta:
+        indexes = [
+            # The waiting deliveries of a channel, which a worker takes in together (ingest_tasks), and
+            # the stranded ones; processed rows, nearly all of them, stay out of it.
+            models.Index(
+                fields=["channel", "id"],
+                condition=models.Q(processed_at__isnull=True),
+                name="inbox_rawevent_waiting",
+            )
+        ]
+
     def __str__(self):
         return f"raw event {self.pk} for channel {self.channel_id}"
 

@@ -72,6 +72,88 @@ def test_a_webhook_body_becomes_messages_once(channel):
     assert RawEvent.objects.filter(processed_at__isnull=True).count() == 0
 
 
+def dm(n: int, thread: str = "chat-1") -> dict:
+    return {
+        "id": f"b-{n}",
+        "kind": "dm",
+        "from": thread,
+        "text": f"Message {n}",
+        "thread": thread,
+        "date": f"2025-03-10T09:{n:02d}:00+00:00",
+    }
+
+
+def test_waiting_bodies_of_a_channel_are_taken_in_together(cast, channel, django_assert_max_num_queries):
+    other = make_channel(cast.workspace, name="Other", account_id="other-vk")
+    raws = [raw_event(channel, [dm(n)]) for n in range(20)]
+    elsewhere = raw_event(other, [dm(99)])
+    # Twenty bodies for the price of a few: the lookups of one batch, not of twenty.
+    with django_assert_max_num_queries(40):
+        result = ingest_tasks.process_raw_event(raws[0].pk)
+    assert len(result.created) == 20
+    assert RawEvent.objects.filter(pk__in=[r.pk for r in raws], processed_at__isnull=True).count() == 0
+    # The other bodies' own tasks, run later, find nothing left to do; the other channel's body waits.
+    assert all(ingest_tasks.process_raw_event(r.pk) is None for r in raws[1:])
+    assert Message.objects.filter(channel=channel).count() == 20
+    assert RawEvent.objects.get(pk=elsewhere.pk).processed_at is None
+
+
+def test_a_batch_stops_at_its_size_and_never_takes_earlier_bodies(channel):
+    raws = [raw_event(channel, [dm(n)]) for n in range(7)]
+    result = ingest_tasks.process_raw_event(raws[2].pk, batch=3)
+    assert sorted(Message.objects.values_list("external_id", flat=True)) == ["b-2", "b-3", "b-4"]
+    assert len(result.created) == 3
+    waiting = RawEvent.objects.filter(processed_at__isnull=True).order_by("pk")
+    assert [r.pk for r in waiting] == [raws[i].pk for i in (0, 1, 5, 6)]
+
+
+def test_a_bad_body_in_a_batch_is_refused_alone(channel):
+    good = raw_event(channel, [dm(1)])
+    forged = raw_event(channel, [dm(2)], secret="not-the-secret")
+    later = raw_event(channel, [dm(3)])
+    ingest_tasks.process_raw_event(good.pk)
+    assert sorted(Message.objects.values_list("external_id", flat=True)) == ["b-1", "b-3"]
+    forged.refresh_from_db()
+    later.refresh_from_db()
+    assert forged.error == "bad webhook signature" and forged.processed_at is not None
+    assert later.error == "" and later.processed_at is not None
+
+
+def test_a_batch_that_fails_leaves_each_body_to_its_own_task(channel, monkeypatch):
+    """A body that breaks ingestion (a bug, say) must not hold back those that came with it."""
+    raws = [raw_event(channel, [dm(n)]) for n in range(3)]
+    real_ingest = ingest_tasks.ingest
+
+    def breaks_on_b1(ch, events):
+        if any(e.external_id == "b-1" for e in events):
+            raise RuntimeError("cannot take b-1")
+        return real_ingest(ch, events)
+
+    monkeypatch.setattr(ingest_tasks, "ingest", breaks_on_b1)
+    result = ingest_tasks.process_raw_event(raws[0].pk)  # the batch fails; b-0 is taken in alone
+    assert [m for m in Message.objects.values_list("external_id", flat=True)] == ["b-0"]
+    assert len(result.created) == 1
+    with pytest.raises(RuntimeError):
+        ingest_tasks.process_raw_event(raws[1].pk)  # the bad one fails, and stays for the queue's retry
+    assert RawEvent.objects.get(pk=raws[1].pk).processed_at is None
+    ingest_tasks.process_raw_event(raws[2].pk)
+    assert sorted(Message.objects.values_list("external_id", flat=True)) == ["b-0", "b-2"]
+
+
+@pytest.mark.django_db
+def test_waiting_bodies_are_found_by_their_index():
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL plans by its statistics; a test table is too small to choose the index")
+    query = RawEvent.objects.filter(channel=1, processed_at__isnull=True, pk__gte=5).order_by("pk")[:50]
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "inbox_rawevent_waiting" in plan, plan
+
+
 def test_a_bad_signature_is_recorded_not_ingested(channel):
     raw = raw_event(channel, ITEMS, secret="not-the-secret")
     assert ingest_tasks.process_raw_event(raw.pk) is None
