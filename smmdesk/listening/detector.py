@@ -3,23 +3,26 @@
     detect(timestamps, values) -> [Alert(index, timestamp, score), ...]
     scores(timestamps, values) -> one score per point (0.0 during the warm-up)
 
-The method, in four steps (docs/trend-detection.md has the reasoning behind every default):
+The method, in five steps (docs/trend-detection.md has the reasoning behind every default):
 
 1. Baseline (detector_model.py): level x daily x weekly profile, learned online and robustly, with the
    uncertainty of each estimate and the series' overdispersion.
 2. Raw surprise at several time scales: the counts summed over the last bucket, and over windows about
-   three times longer each up to `longest` (for 5-minute buckets: 5, 15 and 45 minutes, 2 h 15, 6 h),
-   each against its negative binomial tail, as -log10 P. A spike shows at the shortest scale, a slower
-   swell at a longer one.
+   three times longer each up to `longest` (for 5-minute buckets: 5, 15 and 45 minutes, 2 h 15,
+   6 h 45, 20 h 15 and a day), each against its negative binomial tail, as -log10 P. A spike shows at
+   the shortest scale, a swell that lasts the day at the longest.
 3. Calibration on the series' own history. Real mention counts have heavier tails than any count model
    (retweet cascades, news), so a raw surprise is turned into the rate, per bucket, at which this
    series has produced bursts that surprising: runs of raw surprise above CALIBRATION_BASE (1 %) count
-   as one cluster each, the clusters' rate is counted, and their peaks get a Pareto tail fitted by
-   Hill's estimator, with a prior of a few clusters as an exact model would have them, so a short or
-   calm series keeps the model's own figures. The score is -log10 of that rate, less log10 of the
-   number of scales (Bonferroni: each scale is one more chance of a false alarm). So the same
-   threshold means about the same alert rate on a quiet series and on a noisy one.
-4. Alerts: none during the warm-up. A point alerts when its score says bursts like it come less often
+   as one cluster each, the clusters' rate is counted, and their peaks get a Pareto tail whose index
+   is given the posterior of Hill's estimator (the rate used is averaged over it, so a tail fitted on
+   few clusters counts as the uncertain thing it is), with a prior of a few clusters as an exact model
+   would have them, so a short or calm series keeps the model's own figures. So the same threshold
+   means about the same alert rate on a quiet series and on a noisy one.
+4. The scales are combined by the harmonic mean of their rates (Wilson's harmonic mean p-value): one
+   scale alone pays for the others' chances of a false alarm, as Bonferroni would charge, while a
+   burst that several scales see at once is not charged for looking several times at one thing.
+5. Alerts: none during the warm-up. A point alerts when its score says bursts like it come less often
    than `false_alarms_per_week`. One burst gives one alert: the next needs `calm` first, a period in
    which no scale was surprising (raw surprise under the base), the same rule that ends a cluster.
 
@@ -74,8 +77,8 @@ class Params:
     spread_half_life: timedelta = timedelta(days=3)
     # Residuals beyond this many standard deviations (square-root scale) are clipped before learning.
     clip: float = 3.0
-    # The longest window over which counts are summed (bursts that build up over hours).
-    longest: timedelta = timedelta(hours=6)
+    # The longest window over which counts are summed: a swell that lasts the day is a trend too.
+    longest: timedelta = timedelta(days=1)
     # Memory and prior weight (in clusters) of the calibration on the series' own bursts.
     calibration_half_life: timedelta = timedelta(days=28)
     calibration_prior: float = 5.0
@@ -158,9 +161,12 @@ def _calibrate(raw: np.ndarray, baseline: Baseline, params: Params) -> np.ndarra
 
     Exceedances of CALIBRATION_BASE closer together than `calm` form one cluster, which counts once, with
     its peak, once it has ended (so the estimate at i uses points before i). Above the base the peaks get
-    a Pareto tail, P(peak > s) = rate * (s / base) ** -alpha, alpha by Hill's estimator: on the log
-    scale one giant burst cannot make every later one look ordinary. The prior is `calibration_prior`
-    clusters as an exact model would have them: one per 10^base buckets, with its mean log excess.
+    a Pareto tail, P(peak > s) = rate * (s / base) ** -alpha: on the log scale one giant burst cannot
+    make every later one look ordinary. Given n clusters whose log excesses ln(peak / base) sum to B,
+    alpha's posterior is Gamma(n, B) (Hill's estimator n / B is its mean), and averaged over it the tail
+    is P(peak > s) = rate * (1 + ln(s / base) / B) ** -n: heavier than the plug-in Pareto while n is
+    small, the same once many clusters stand behind it. The prior is `calibration_prior` clusters as an
+    exact model would have them: one per 10^base buckets, with its mean log excess.
     """
     base, gap = CALIBRATION_BASE, params.calm.total_seconds()
     keep = keep_factor(baseline.step, params.calibration_half_life)
@@ -174,7 +180,7 @@ def _calibrate(raw: np.ndarray, baseline: Baseline, params: Params) -> np.ndarra
             clusters, log_excess, peak = clusters + 1.0, log_excess + math.log(peak / base), None
         rarity = -math.log10(clusters / buckets)
         if value > base:
-            out[i] = rarity + clusters / log_excess * math.log10(value / base)
+            out[i] = rarity + clusters * math.log1p(math.log(value / base) / log_excess) / LN10
             peak, last_seen = max(peak or value, value), now
         else:
             out[i] = rarity * value / base
@@ -188,13 +194,27 @@ def _scores(
     """The combined score per point, and whether any scale's raw surprise is above CALIBRATION_BASE."""
     baseline = fit(seconds, counts, step, params)
     durations = scale_durations(step, params)
-    combined, active = np.zeros(len(counts)), np.zeros(len(counts), bool)
-    for duration in durations:
+    calibrated = np.empty((len(durations), len(counts)))
+    active = np.zeros(len(counts), bool)
+    for row, duration in enumerate(durations):
         raw = window_surprise(counts, baseline, duration)
         active |= raw > CALIBRATION_BASE
-        combined = np.maximum(combined, _calibrate(raw, baseline, params))
-    # Looking at several scales gives several chances of a false alarm: charge for them (Bonferroni).
-    return np.maximum(combined - math.log10(len(durations)), 0.0), active, baseline
+        calibrated[row] = _calibrate(raw, baseline, params)
+    return np.maximum(_harmonic_mean_score(calibrated), 0.0), active, baseline
+
+
+def _harmonic_mean_score(calibrated: np.ndarray) -> np.ndarray:
+    """-log10 of the harmonic mean of the scales' rates, given -log10 of each (one row per scale).
+
+    Each scale is one more chance of a false alarm. Bonferroni's charge, log10 of the number of scales
+    on the best one, is right only for scales that never agree; the scales here overlap (a burst of two
+    hours also fills the 45-minute and six-hour windows). The harmonic mean of small rates stays close to
+    a valid combination whatever their dependence (Wilson, PNAS 2019): it charges in full a burst that
+    one scale alone sees, and nothing for one that all scales see at the same rate. It is never below
+    Bonferroni's score.
+    """
+    top = calibrated.max(axis=0)
+    return top + np.log10(np.mean(10.0 ** (calibrated - top), axis=0))
 
 
 def scores(timestamps: Sequence[datetime], values: Sequence[float], params: Params = DEFAULT) -> list[float]:
