@@ -45,6 +45,50 @@ def world(django_db_setup, django_db_blocker):
             atomic.__exit__(None, None, None)
 
 
+@pytest.fixture(scope="module")
+def ids(world, django_db_blocker):
+    """sample_objects' ids and, in both workspaces, what only a field (never an address) names: the rows
+    a choice offers only in some state (an approved post, a published variant) and second ones of a kind
+    (merging needs two clusters, splitting a cluster with two queries, a source a channel that is none)."""
+    from smmdesk.channels.fake.adapter import FakeConfig
+    from smmdesk.channels.models import Channel
+    from smmdesk.inbox.models import Customer
+    from smmdesk.keywords.models import Cluster, Keyword
+    from smmdesk.publishing.models import Campaign, Post, Variant
+
+    def extras(workspace, objects):
+        post = Post.objects.create(workspace=workspace, title="Акция", state=Post.State.APPROVED)
+        variant = Variant.objects.create(
+            post=post,
+            channel_id=objects["channel"],
+            text="Розыгрыш",
+            state=Variant.State.PUBLISHED,
+            external_id="published-1",
+            published_at=NOW,
+        )
+        keyword = Keyword.objects.create(
+            **{"workspace": workspace, "query": "стрижка каре", "normalized": "стрижка каре"},
+            **{"language": "ru", "kind": "direct", "intent": "commercial", "cluster_id": objects["cluster"]},
+        )
+        # A channel that is no listening source yet, so the source form offers one.
+        channel = Channel(workspace=workspace, kind="fake", name="Telegram")
+        channel.store_config(FakeConfig(account_id=f"acc2-{workspace.slug}", api_token="token-654321"))
+        channel.save()
+        return {
+            "channel2": channel.pk,
+            "post_campaign": Campaign.objects.create(workspace=workspace, name="Весна").pk,
+            "customer": Customer.objects.create(workspace=workspace, name="Анна").pk,
+            "approved_post": post.pk,
+            "published_variant": variant.pk,
+            "cluster2": Cluster.objects.create(workspace=workspace, name="каре", language="ru").pk,
+            "keyword2": keyword.pk,
+        }
+
+    with django_db_blocker.unblock():
+        mine, theirs = extras(world.cast.workspace, world.mine), extras(world.cast.other, world.theirs)
+    return SimpleNamespace(mine={**world.mine, **mine}, theirs={**world.theirs, **theirs})
+
+
 @pytest.fixture
 def clock(time_machine):
     time_machine.move_to(NOW, tick=False)

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
-from django.urls import Resolver404, resolve
 
 from tests.hostile.conftest import unstorable_rows
-from tests.hostile.forms import POISONS, post_forms
+from tests.hostile.forms import POISONS, forms_by_target
 from tests.test_permissions import WORKSPACE_ROUTES, build
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dbqueue]
@@ -33,12 +32,7 @@ def send_every_form(client: Client, url: str, user=None) -> int:
     if page.status_code != 200 or not page["Content-Type"].startswith("text/html"):
         return 0
     sent = 0
-    for form in post_forms(page.content.decode(), url):
-        try:
-            match = resolve(form.action)
-        except Resolver404:
-            continue
-        name = f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name
+    for name, form in forms_by_target(page.content.decode(), url):
         key = (name, form.signature[1])
         if name in SKIPPED or key in SENT:
             continue
