@@ -44,6 +44,8 @@ SKIPPED = {"accounts:logout"}
 REACHED: dict[tuple[str, str], str] = {}
 # And the Django form classes those fields belong to: (module.Class, field name).
 REACHED_CLASSES: set[tuple[str, str]] = set()
+# The routes crawled in this run: the guard below judges only a whole crawl, not a selection of it.
+CRAWLED: set[str] = set()
 
 
 def rendered_forms(response) -> list[django_forms.BaseForm]:
@@ -148,6 +150,7 @@ def assert_refused_on(client, response, field: str, label: str | None, case) -> 
 
 @pytest.mark.parametrize("route,pattern,name", WORKSPACE_ROUTES, ids=[n for _r, _p, n in WORKSPACE_ROUTES])
 def test_foreign_ids_in_form_fields(owner, world, ids, route, pattern, name):
+    CRAWLED.add(name)
     url = build(route, name, world.cast.workspace.slug, ids.mine)
     page = owner.get(url)
     if page.status_code != 200 or not page["Content-Type"].startswith("text/html"):
@@ -232,8 +235,8 @@ UNREACHED: dict[tuple[str, str], str] = {}
 def test_every_form_field_naming_rows_was_sent():
     """Runs after the crawl above: the fields it must have reached, and every declared field of a form
     class that names rows among them, so a new one cannot go unchecked."""
-    if len(REACHED) < 10:
-        pytest.skip("run with the crawl above (this checks what it reached)")
+    if len(CRAWLED) < len(WORKSPACE_ROUTES):
+        pytest.skip("run with the whole crawl above (this checks what it reached)")
     print(f"{len(REACHED)} form fields naming rows sent foreign and made-up ids: {sorted(REACHED)}")
     expected = {
         *(
@@ -241,7 +244,7 @@ def test_every_form_field_naming_rows_was_sent():
             ("inbox:assign", "assign-assignee"),
             ("inbox:bulk", "ids"),
         ),
-        *(("publishing:post_new", "channels"), ("publishing:post_new", "v1-media")),
+        *(("publishing:post_new", "channels"), ("publishing:post_new", "v-media")),
         *(
             ("publishing:post_new", "campaign"),
             ("contests:new", "variant"),
@@ -249,7 +252,10 @@ def test_every_form_field_naming_rows_was_sent():
         ),
         *(("ads:new_targeting", "segment"), ("keywords:move", "target"), ("inbox:list", "assignee")),
     }
-    assert expected <= set(REACHED), sorted(expected - set(REACHED))
+    # A variant's fields carry its channel's id (v<id>-media), which differs between databases: on
+    # PostgreSQL ids are not reused after a rolled-back test.
+    reached = {(name, VARIANT_PREFIX.sub("v-", field)) for name, field in REACHED}
+    assert expected <= reached, sorted(expected - reached)
     missing = declared_object_fields() - REACHED_CLASSES - set(UNREACHED)
     assert not missing, f"form fields naming rows that no page offered (extend the sample objects): {missing}"
 
