@@ -14,12 +14,13 @@ import sys
 
 from django.db import OperationalError
 from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext_lazy as _
 from django.views.defaults import server_error
 
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
-BUSY_TEXT = "The server is busy. Please try again in a few seconds."
+BUSY_TEXT = _("The server is busy. Please try again in a few seconds.")
 
 
 def database_busy(exc: BaseException | None) -> bool:
@@ -42,8 +43,8 @@ def handler500(request, *args, **kwargs) -> HttpResponse:
     logger.warning("%s %s: database busy, answered 503", request.method, request.path)
     wants_json = request.path.startswith("/api/") or request.path.startswith("/hooks/")
     if wants_json:
-        response = JsonResponse({"error": BUSY_TEXT}, status=503)
+        response = JsonResponse({"error": str(BUSY_TEXT)}, status=503)
     else:
-        response = HttpResponse(BUSY_TEXT, status=503, content_type="text/plain; charset=utf-8")
+        response = HttpResponse(str(BUSY_TEXT), status=503, content_type="text/plain; charset=utf-8")
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
