@@ -33,6 +33,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -149,6 +150,22 @@ def empty_redis(url: str) -> None:
     import redis
 
     redis.Redis.from_url(url).flushdb()
+
+
+@contextmanager
+def throwaway_stores(bench: str, keep: bool = False):
+    """The database and Redis database of DATABASE_URL and REDIS_URL, made ready for a bench and,
+    unless `keep`, dropped and emptied when it ends, whatever way it ends."""
+    database_url, redis_url = os.environ["DATABASE_URL"], os.environ["REDIS_URL"]
+    # Redis first: refused, it leaves nothing behind, where a database created first would stay.
+    prepare_redis(redis_url)
+    prepare_database(database_url, bench=bench)
+    try:
+        yield
+    finally:
+        if not keep:
+            drop_database(database_url)
+            empty_redis(redis_url)
 
 
 # --- the workspace -------------------------------------------------------------------------------
@@ -431,11 +448,13 @@ def _generate(desk, cookies, seconds: float, inbound):
 
 
 def run(args) -> str:
+    with throwaway_stores("load", keep=args.keep):
+        return _run(args)
+
+
+def _run(args) -> str:
     from smmdesk.bench import loadgen
 
-    database_url = os.environ["DATABASE_URL"]
-    prepare_database(database_url)
-    prepare_redis(os.environ["REDIS_URL"])
     servers = None
     try:
         setup_child()
@@ -490,11 +509,9 @@ def run(args) -> str:
             args.agents, args.minutes, stats, inbound.accepted, inbound.accepted / inbound.seconds, left
         )
     finally:
+        # Before the database is dropped: the servers hold connections to it.
         if servers is not None:
             servers.stop()
-        if not args.keep:
-            drop_database(database_url)
-            empty_redis(os.environ["REDIS_URL"])
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -302,19 +302,13 @@ def quantile(ordered: list[float], q: float) -> float:
 
 
 def run(count: int, workers: int, kill: bool, threads: int, lead: float = LEAD) -> str:
-    scale_out = os.environ.get("DATABASE_URL", "")
-    if not scale_out:
+    if not os.environ.get("DATABASE_URL"):
         return _run(count, workers, kill, threads, lead)
-    from smmdesk.bench import load
+    from smmdesk.bench.load import throwaway_stores
 
     # A database and queue of the bench's own, created here and dropped after (as bench load does).
-    load.prepare_database(scale_out, bench="publish")
-    load.prepare_redis(os.environ["REDIS_URL"])
-    try:
+    with throwaway_stores("publish"):
         return _run(count, workers, kill, threads, lead)
-    finally:
-        load.drop_database(scale_out)
-        load.empty_redis(os.environ["REDIS_URL"])
 
 
 def _run(count: int, workers: int, kill: bool, threads: int, lead: float) -> str:
