@@ -216,6 +216,9 @@ def _uvicorn(host: str, port: int, workers: int = 1):
         proxy_headers=True,
         log_level="info",
         lifespan="off",
+        # Open pages hold live-update streams for minutes; a stop must not wait for them (the pages
+        # reconnect to whichever process answers next).
+        timeout_graceful_shutdown=3,
     )
 
 

@@ -8,6 +8,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from django.http import HttpResponseServerError
 from pydantic import SecretStr
@@ -102,6 +103,8 @@ def _run(desk, sessions, stats, rounds, inbound=None):
             clock_for=lambda _i: VirtualClock(),
             rounds=rounds,
             stagger=0,
+            # Django's test server cannot stream: the agents poll instead (the stream is tested below).
+            live=False,
         )
     )
 
@@ -170,6 +173,54 @@ def test_a_server_that_is_gone_is_an_error_not_a_hang(desk):
     stats = _run(gone, sessions[:1], loadgen.Stats(), rounds=1)
     assert stats.errors[("list", "ConnectError")] == 1
     assert stats.requests == 1
+
+
+def test_an_agent_follows_its_pages_stream_as_a_browser_does():
+    """The stream part against a scripted server: fetch on each event the open page shows, notices on
+    a notice, the retry advice honoured, and an error status ends the stream as it ends an EventSource."""
+    served = []
+    streams = iter(
+        [
+            (
+                200,
+                "retry: 500\n\nevent: conversation\ndata: \n\n: waiting\n\nevent: list\ndata: \n\n"
+                "event: notice\ndata: \n\nevent: conversation\ndata: \n\n",
+            ),
+            (403, ""),
+        ]
+    )
+
+    async def body(text):
+        for part in text.split(": waiting"):
+            yield part.encode()
+
+    def server(request):
+        served.append(request.url.path + (f"?{request.url.query.decode()}" if request.url.query else ""))
+        if request.url.path == "/stream/":
+            status, text = next(streams)
+            return httpx.Response(status, content=body(text))
+        if request.url.path == "/live/" and request.url.query == b"v=1":
+            return httpx.Response(200, text='<div id="conversation-live" hx-get="/live/?v=2">')
+        if request.url.path == "/live/":
+            return httpx.Response(204)
+        return httpx.Response(200, json=[])
+
+    async def main():
+        client = httpx.AsyncClient(base_url="http://desk", transport=httpx.MockTransport(server))
+        clock = VirtualClock()
+        desk = loadgen.Desk(base_url="http://desk", slug="salon", departments=[], members=[])
+        agent = loadgen.Agent(desk, client, stats, clock=clock, rng=None, until=3600, poll=30)
+        agent.poll_url, agent.poll_action, agent.notices_url = "/live/?v=1", "live", "/notices/"
+        await agent.follow("http://desk/stream/")
+        await client.aclose()
+        return agent, clock
+
+    stats = loadgen.Stats()
+    agent, clock = asyncio.run(main())
+    assert served == ["/stream/", "/live/?v=1", "/notices/", "/live/?v=2", "/stream/"]
+    assert agent.poll_url == "/live/?v=2" and agent.retry == 0.5 and clock.t == 0.5
+    assert len(stats.times["stream"]) == 2 and stats.errors == {("stream", "HTTP 403"): 1}
+    assert len(stats.times["live"]) == 2 and len(stats.times["notifications"]) == 1
 
 
 def test_summary_line_has_the_promised_shape():

@@ -15,10 +15,13 @@ An agent's round (think times in seconds, uniform over the range; see THINK):
    hand off to a random department with a note, assign it to a random colleague, or resolve it;
    each POST is answered with a redirect, which the agent follows as a browser does;
 4. looks at the result for 2-6 s and starts again.
-While a list or a conversation is open, the agent polls it every POLL seconds, as the pages do (htmx
-`every 1s`, answered 204 when nothing changed), and polls its notifications every NOTIFICATIONS_POLL
-seconds (inbox.js). So one agent makes about one request a second, nearly all of them polls, and a few
-page loads and actions a minute: what 200 browsers with the inbox open would send.
+While a list or a conversation is open, the agent holds the page's live stream as the browser does
+(inbox.js: an EventSource on the page's `data-live-stream`): on each event it fetches what changed, the
+list or conversation fragment (answered 204 when what it shows did not change) or its notices, and when
+the server ends the stream it reconnects after the retry the stream advised. Besides, it fetches the open
+fragment every SAFETY_POLL seconds (htmx `every 30s`) and its notices every NOTIFICATIONS_POLL seconds.
+With live=False it polls instead, every POLL seconds, as the pages did before they had a stream; Django's
+test server, which cannot stream, needs that.
 
 Every request is timed from just before it is sent until its whole body is read. A request is an error
 when it fails (connection refused or reset, timeout) or answers another status than the one a working
@@ -46,7 +49,10 @@ import httpx
 from smmdesk.bench.publish import quantile
 
 POLL = 1.0
-NOTIFICATIONS_POLL = 15.0
+SAFETY_POLL = 30.0
+NOTIFICATIONS_POLL = 60.0
+# Before the stream's own advice arrives.
+RETRY = 2.0
 THINK = {"list": (3.0, 10.0), "read": (5.0, 20.0), "compose": (10.0, 40.0), "after": (2.0, 6.0)}
 FILTERS = [
     ("", 30),
@@ -76,6 +82,9 @@ ROW = re.compile(r'data-url="([^"]+)"')
 LIST_POLL = re.compile(r'id="inbox-list"[^>]*?hx-get="([^"]+)"', re.S)
 LIVE_POLL = re.compile(r'id="conversation-live"[^>]*?hx-get="([^"]+)"', re.S)
 NOTICES = re.compile(r'data-notifications-url="([^"]+)"')
+STREAM = re.compile(r'data-live-stream="([^"]+)"')
+# A stream's event → the fetch it causes, when the page shows that part.
+FETCH_ON = {"list": "updates", "conversation": "live"}
 STATUS_BUTTON = re.compile(r'name="status" value="([a-z_]+)"')
 
 
@@ -172,14 +181,20 @@ class Desk:
 class Agent:
     """One person at the inbox, with a browser's cookies; see the module's docstring for the round."""
 
-    def __init__(self, desk: Desk, client: httpx.AsyncClient, stats: Stats, *, clock, rng, until, poll):
+    def __init__(
+        self, desk: Desk, client: httpx.AsyncClient, stats: Stats, *, clock, rng, until, poll, live=True
+    ):
         self.desk, self.client, self.stats = desk, client, stats
         self.clock, self.rng, self.until, self.poll = clock, rng, until, poll
+        self.live = live
+        self.notices_every = NOTIFICATIONS_POLL if live else 15.0
         self.notices_url: str | None = None
         self.next_notice = 0.0
         self.poll_url: str | None = None
         self.poll_action = ""
         self.statuses: set[str] = set()
+        self.stream: asyncio.Task | None = None
+        self.retry = RETRY
 
     def over(self) -> bool:
         return self.clock.now() >= self.until
@@ -189,22 +204,75 @@ class Agent:
         await self.clock.sleep(self.rng.uniform(0, stagger))
         self.next_notice = self.clock.now()
         done = 0
-        while not self.over() and (rounds is None or done < rounds):
-            await self.round()
-            done += 1
+        try:
+            while not self.over() and (rounds is None or done < rounds):
+                await self.round()
+                done += 1
+        finally:
+            await self.leave()
 
     async def get(self, action: str, url: str, expect=(200,)) -> httpx.Response | None:
         return await self.stats.request(self.client, action, "GET", url, expect)
 
-    def _show(self, response: httpx.Response, pattern: re.Pattern, poll_action: str) -> None:
+    async def _show(self, response: httpx.Response, pattern: re.Pattern, poll_action: str) -> None:
+        await self.leave()
         self.poll_url = _first(pattern, response.text)
         self.poll_action = poll_action
         self.notices_url = _first(NOTICES, response.text) or self.notices_url
         if pattern is LIVE_POLL:
             self.statuses = set(STATUS_BUTTON.findall(response.text))
+        stream = _first(STREAM, response.text) if self.live else None
+        if stream:
+            self.stream = asyncio.create_task(self.follow(urljoin(self.desk.base_url, stream)))
+
+    async def leave(self) -> None:
+        """Close the page's stream, as leaving the page does."""
+        if self.stream is not None:
+            stream, self.stream = self.stream, None
+            stream.cancel()
+            await asyncio.gather(stream, return_exceptions=True)
+
+    async def follow(self, url: str) -> None:
+        """Hold the page's stream (EventSource): fetch on each event, reconnect when it ends. The stream
+        counts as a request timed until its headers; an error status ends it, as it ends an EventSource."""
+        while not self.over():
+            started = self.stats.timer()
+            try:
+                async with self.client.stream("GET", url, headers={"Accept": "text/event-stream"}) as answer:
+                    ok = answer.status_code == 200
+                    self.stats.record(
+                        "stream", self.stats.timer() - started, None if ok else f"HTTP {answer.status_code}"
+                    )
+                    if not ok:
+                        return
+                    event = ""
+                    async for line in answer.aiter_lines():
+                        if line.startswith("retry:") and line[6:].strip().isdigit():
+                            self.retry = int(line[6:]) / 1000
+                        elif line.startswith("event:"):
+                            event = line[6:].strip()
+                        elif not line and event:
+                            await self.on_event(event)
+                            event = ""
+            except httpx.HTTPError as exc:
+                self.stats.record("stream", self.stats.timer() - started, type(exc).__name__)
+            await self.clock.sleep(self.retry)
+
+    async def on_event(self, event: str) -> None:
+        if event == "notice" and self.notices_url:
+            await self.get("notifications", urljoin(self.desk.base_url, self.notices_url))
+        elif FETCH_ON.get(event) == self.poll_action and self.poll_url:
+            await self.fetch_update()
+
+    async def fetch_update(self) -> None:
+        """Fetch the open page's fragment; a changed one brings the token for the next fetch."""
+        answer = await self.get(self.poll_action, urljoin(self.desk.base_url, self.poll_url), (200, 204))
+        if answer is not None and answer.status_code == 200:
+            pattern = LIST_POLL if self.poll_action == "updates" else LIVE_POLL
+            self.poll_url = _first(pattern, answer.text) or self.poll_url
 
     async def think(self, kind: str) -> None:
-        """Wait as a person does, while the open page polls as the browser does."""
+        """Wait as a person does, while the open page fetches on its timers as the browser does."""
         low, high = THINK[kind]
         left = self.rng.uniform(low, high)
         while left > 0 and not self.over():
@@ -214,15 +282,10 @@ class Agent:
             if self.over():
                 break
             if self.notices_url and self.clock.now() >= self.next_notice:
-                self.next_notice = self.clock.now() + NOTIFICATIONS_POLL
+                self.next_notice = self.clock.now() + self.notices_every
                 await self.get("notifications", urljoin(self.desk.base_url, self.notices_url))
             if self.poll and self.poll_url:
-                answer = await self.get(
-                    self.poll_action, urljoin(self.desk.base_url, self.poll_url), (200, 204)
-                )
-                if answer is not None and answer.status_code == 200:
-                    pattern = LIST_POLL if self.poll_action == "updates" else LIVE_POLL
-                    self.poll_url = _first(pattern, answer.text) or self.poll_url
+                await self.fetch_update()
 
     async def post(self, action: str, url: str, data: dict) -> bool:
         headers = {"X-CSRFToken": self.client.cookies.get("csrftoken") or ""}
@@ -233,7 +296,7 @@ class Agent:
             return False
         page = await self.get("open", urljoin(url, answer.headers.get("location", url)))
         if page is not None:
-            self._show(page, LIVE_POLL, "live")
+            await self._show(page, LIVE_POLL, "live")
         return page is not None
 
     async def round(self) -> None:
@@ -241,10 +304,11 @@ class Agent:
         query = _pick(rng, FILTERS)
         page = await self.get("list", f"{self.desk.inbox}?{query}" if query else self.desk.inbox)
         if page is None:
+            await self.leave()
             self.poll_url = None
             await self.think("after")
             return
-        self._show(page, LIST_POLL, "updates")
+        await self._show(page, LIST_POLL, "updates")
         rows = ROW.findall(page.text)
         await self.think("list")
         if not rows or self.over():
@@ -252,10 +316,11 @@ class Agent:
         conversation = urljoin(self.desk.base_url, html.unescape(rng.choice(rows[:PICK_FROM])))
         page = await self.get("open", conversation)
         if page is None:
+            await self.leave()
             self.poll_url = None
             await self.think("after")
             return
-        self._show(page, LIVE_POLL, "live")
+        await self._show(page, LIVE_POLL, "live")
         await self.think("read")
         if self.over():
             return
@@ -385,7 +450,7 @@ async def run(
     stats: Stats | None = None,
     clock_for: Callable[[int], object] | None = None,
     rounds: int | None = None,
-    poll: float = POLL,
+    live: bool = True,
     seed: int = 12,
     stagger: float | None = None,
     progress: Callable[[str], object] | None = None,
@@ -394,11 +459,13 @@ async def run(
 
     `clock_for(i)` gives agent i its clock (now(), async sleep()); tests pass clocks of virtual time, so
     think times cost nothing. `rounds` ends each agent after that many rounds even before the time is up.
-    `progress` is given a line a minute (on the wall clock; real runs only)."""
+    `progress` is given a line a minute (on the wall clock; real runs only). `live=False` polls instead of
+    holding streams (see the module's docstring)."""
     stats = stats or Stats()
     clock_for = clock_for or (lambda _index: RealClock())
     stagger = THINK["list"][1] if stagger is None else stagger
-    clients = [new_client(desk.base_url, cookies) for cookies in sessions]
+    # A browser keeps several connections to a server; the stream holds one of them.
+    clients = [new_client(desk.base_url, cookies, connections=3 if live else 1) for cookies in sessions]
     agents = []
     for index, client in enumerate(clients):
         clock = clock_for(index)
@@ -409,7 +476,8 @@ async def run(
             clock=clock,
             rng=random.Random(seed + index),
             until=clock.now() + seconds,
-            poll=poll,
+            poll=SAFETY_POLL if live else POLL,
+            live=live,
         )
         agents.append(agent.run(rounds, stagger))
     feed = None

@@ -176,6 +176,7 @@ def _page(request, conversation: Conversation, status=200, **overrides):
         "history": timeline.history(conversation),
         "canned": CannedReply.objects.filter(workspace=workspace),
         "list_url": inbox_url(request, "list"),
+        "live_stream_url": f"{inbox_url(request, 'stream')}?conversation={conversation.pk}",
     }
     return render_page(request, "inbox/conversation.html", context, status=status)
 

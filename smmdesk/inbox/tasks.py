@@ -1,3 +1,3 @@
 """Huey discovers each app's tasks module; the inbox keeps its tasks by topic and imports them here."""
 
-from smmdesk.inbox import ingest_tasks, reply_tasks, sla_tasks  # noqa: F401
+from smmdesk.inbox import ingest_tasks, live_tasks, reply_tasks, sla_tasks  # noqa: F401

@@ -1,15 +1,17 @@
 """The inbox list: filters, SLA-urgency order, keyset pages, bulk actions and live updates. The
 conversation page and its actions are in conversation_views.py; both sets of URLs are listed here.
 
-Live updates poll instead of streaming (SSE): a poll every second answers 204 "nothing changed" from a
-version token without rendering, works through every proxy and load balancer with no long-lived
-connections to keep per agent, and needs no second server or shared pub/sub between web processes.
+Live updates: each page holds one server-sent-events stream (`stream`, inbox/live.py) that says when the
+list, the conversation or the member's notices changed; the page then fetches its fragment (`updates`,
+`live`), which answers 204 from a version token when what it shows did not change. The page also fetches
+it every 30 s, for what time alone changes (SLA badges) and in case a proxy holds the stream back.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.db import connections
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,11 +19,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from smmdesk.accounts.access import can, workspace_view
-from smmdesk.inbox import actions, conversation_views, queries
+from smmdesk.inbox import actions, conversation_views, live, queries
 from smmdesk.inbox.actions import InboxError
 from smmdesk.inbox.conversation_views import MANAGE, VIEW, field_errors, inbox_url, render_page
 from smmdesk.inbox.forms import BulkForm, FilterForm
-from smmdesk.inbox.models import Kind, Priority, Sentiment, Status
+from smmdesk.inbox.models import Conversation, Kind, Priority, Sentiment, Status
 from smmdesk.lib.redirects import back
 from smmdesk.nlp.explain import short_reason
 
@@ -143,6 +145,7 @@ def _presets(request) -> list[tuple[str, str, bool]]:
 def inbox_list(request):
     context = _list_context(request)
     context["presets"] = _presets(request)
+    context["live_stream_url"] = f"{inbox_url(request, 'stream')}?list=1"
     if can(request, MANAGE):
         context["bulk_form"] = BulkForm(workspace=request.workspace)
     return render_page(request, "inbox/list.html", context)
@@ -157,6 +160,34 @@ def updates(request):
         # Most polls end here: the rows are only worked out to render.
         return HttpResponse(status=204)
     return render_page(request, "inbox/_list.html", _list_context(request, filtered))
+
+
+@workspace_view(VIEW)
+@require_safe
+def stream(request):
+    """The page's live stream: `list=1` for the list, `conversation=<id>` for a conversation page; the
+    member's notices always."""
+    keys = [("m", request.membership.pk)]
+    if request.GET.get("list"):
+        keys.append(("w", request.workspace.pk))
+    wanted = request.GET.get("conversation")
+    if wanted is not None:
+        if not wanted.isdigit() or len(wanted) > 18:
+            return HttpResponseBadRequest(
+                _("conversation: expected a conversation's number"), content_type="text/plain"
+            )
+        if not Conversation.objects.filter(workspace=request.workspace, pk=int(wanted)).exists():
+            raise Http404("no such conversation")
+        keys.append(("c", int(wanted)))
+    # The stream may stay open for minutes: its database connection goes back to the pool now, not then.
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
+    response = StreamingHttpResponse(live.events(keys), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    # nginx would otherwise hold the events back in its buffer.
+    response["X-Accel-Buffering"] = "no"
+    return response
 
 
 @workspace_view(VIEW, write=MANAGE)
@@ -193,5 +224,6 @@ def bulk(request):
 urlpatterns = [
     path("", inbox_list, name="list"),
     path("updates/", updates, name="updates"),
+    path("stream/", stream, name="stream"),
     path("bulk/", bulk, name="bulk"),
 ] + conversation_views.urlpatterns

@@ -258,8 +258,9 @@ def test_new_conversation_appears_without_reload(page: Page, server):
     assert page.evaluate("window.__sameDocument") is True
     # The live update kept the selection.
     expect(selected(page)).to_have_attribute("data-id", str(first[0]))
-    # Signed out elsewhere: the next poll takes the page to the login form instead of into the list.
+    # Signed out elsewhere: the next update takes the page to the login form instead of into the list.
     page.context.clear_cookies()
+    seed(server, [message(marker, 3, "Третье сообщение", "Третья")])
     expect(page).to_have_url(re.compile(r"/accounts/login/"), timeout=3000)
 
 

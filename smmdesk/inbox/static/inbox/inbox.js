@@ -264,6 +264,7 @@
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("textarea[data-max-length]").forEach(updateCounter);
     startNotifications();
+    startLive();
   });
 
   // Arriving from the list with r, a or h: go straight to that control. On "load": a focus given at
@@ -273,9 +274,44 @@
     if (wanted) focusControl(wanted);
   });
 
-  // Desktop notifications: SLA warnings and breaches, hand-offs, mentions.
+  // Live updates: the server says over one event stream what changed (inbox/live.py); the list or the
+  // conversation then fetches its fragment as htmx's "live" trigger. A change that comes while that
+  // fetch is under way is fetched again after it: the answer on its way may predate the change.
 
-  const POLL_MS = 15000;
+  const waiting = new Set();
+
+  function refresh(id) {
+    const element = document.getElementById(id);
+    if (!element || !window.htmx) return;
+    if (element.classList.contains("htmx-request")) waiting.add(id);
+    else window.htmx.trigger(element, "live");
+  }
+
+  document.addEventListener("htmx:afterSettle", () => {
+    const again = [...waiting];
+    waiting.clear();
+    again.forEach(refresh);
+  });
+
+  function startLive() {
+    const area = document.querySelector("[data-live-stream]");
+    if (!area || !("EventSource" in window)) return;
+    const source = new EventSource(area.dataset.liveStream);
+    source.addEventListener("list", () => refresh("inbox-list"));
+    source.addEventListener("conversation", () => refresh("conversation-live"));
+    source.addEventListener("notice", () => document.dispatchEvent(new Event("smmdesk:notice")));
+    // Refused for good (signed out, access taken away): the fragment's answer shows why, e.g. the login.
+    source.addEventListener("error", () => {
+      if (source.readyState !== EventSource.CLOSED) return;
+      refresh("inbox-list");
+      refresh("conversation-live");
+    });
+  }
+
+  // Desktop notifications: SLA warnings and breaches, hand-offs, mentions. The live stream says when a
+  // notice arrives; the slow poll is for when the stream cannot get through.
+
+  const POLL_MS = 60000;
 
   function csrfToken() {
     try {
@@ -367,6 +403,7 @@
     }
 
     timer = setInterval(poll, POLL_MS);
+    document.addEventListener("smmdesk:notice", poll);
     poll();
   }
 })();
