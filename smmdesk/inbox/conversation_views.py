@@ -8,6 +8,7 @@ shows the page again with the error at its field (status 400).
 
 from __future__ import annotations
 
+import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib import messages
@@ -58,6 +59,11 @@ def render_page(request, template, context, status=200):
 
 def inbox_url(request, name, **kwargs) -> str:
     return reverse(f"inbox:{name}", kwargs={"slug": request.workspace.slug, **kwargs})
+
+
+def stream_url(request, query: str) -> str:
+    # Taken before the page reads what it shows: see live.may_have_missed.
+    return f"{inbox_url(request, 'stream')}?{query}&since={time.time():.3f}"
 
 
 def field_errors(form) -> str:
@@ -149,6 +155,7 @@ def _live_context(
 
 def _page(request, conversation: Conversation, status=200, **overrides):
     """The conversation page; `overrides` carry a refused form (with its errors) in place of a fresh one."""
+    live_stream_url = stream_url(request, f"conversation={conversation.pk}")
     limits = timeline.channel_limits(conversation)
     workspace = request.workspace
     forms = {
@@ -176,7 +183,7 @@ def _page(request, conversation: Conversation, status=200, **overrides):
         "history": timeline.history(conversation),
         "canned": CannedReply.objects.filter(workspace=workspace),
         "list_url": inbox_url(request, "list"),
-        "live_stream_url": f"{inbox_url(request, 'stream')}?conversation={conversation.pk}",
+        "live_stream_url": live_stream_url,
     }
     return render_page(request, "inbox/conversation.html", context, status=status)
 

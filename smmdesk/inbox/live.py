@@ -18,8 +18,10 @@ How a change reaches a page:
    go out as one event, so even a workspace taking in 50 messages a second costs an open list one fetch
    per GAP.
 
-A stream opens with an event for each part of its page: whatever changed between rendering the page and
-connecting is fetched then. It ends after LIFETIME_SECONDS (the browser reconnects after RETRY_MS), so a
+A stream opens with an event for each part of its page, so that whatever changed between rendering the
+page and connecting is fetched then; unless the page says when it was rendered (`since`) and the hub,
+listening since before then, has seen no change to the page's keys after it (less MARGIN_SECONDS, for a
+read that came before `since` and for clocks of other machines). It ends after LIFETIME_SECONDS (the browser reconnects after RETRY_MS), so a
 signed-out session or a changed role takes effect within minutes.
 """
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -44,6 +47,9 @@ KEEPALIVE_SECONDS = 20.0
 LIFETIME_SECONDS = 300.0
 RETRY_MS = 2000
 RECONNECT_SECONDS = 2.0
+MARGIN_SECONDS = 2.0
+# How long the hub remembers when a key last changed, for streams that connect after the change.
+REMEMBER_SECONDS = 30.0
 READ_AT_MOST = 5000
 # What a page is told, by the kind of key that changed.
 EVENTS = {"w": "list", "c": "conversation", "m": "notice"}
@@ -87,6 +93,11 @@ class Hub:
         # start=False: a test steps the source itself.
         self.start = start
         self.task: asyncio.Task | None = None
+        # Wall-clock times (they are compared with a page's, maybe from another process): since when the
+        # source has missed nothing, and when each key last changed.
+        self.complete_since: float | None = None
+        self.last_changed: dict[Key, float] = {}
+        self.forget_at = 0.0
 
     def subscribe(self, keys: Iterable[Key]) -> Subscription:
         subscription = Subscription(frozenset(keys))
@@ -109,13 +120,32 @@ class Hub:
         return bool(self.by_key)
 
     def changed(self, keys: Iterable[Key]) -> None:
+        now = time.time()
         for key in keys:
+            self.last_changed[key] = now
             for subscription in self.by_key.get(key, ()):
                 subscription.wake(EVENTS[key[0]])
+        if now >= self.forget_at:
+            self.forget_at = now + REMEMBER_SECONDS
+            self.last_changed = {k: t for k, t in self.last_changed.items() if t > now - REMEMBER_SECONDS}
+
+    def caught_up(self) -> None:
+        """The source reads (or listens) again from now on; anything may have changed meanwhile."""
+        self.complete_since = time.time()
+        self.wake_all()
+
+    def lost(self) -> None:
+        self.complete_since = None
 
     def wake_all(self) -> None:
-        """After a lost connection: anything may have changed meanwhile."""
         self.changed(list(self.by_key))
+
+    def may_have_missed(self, keys: Iterable[Key], since: float | None) -> bool:
+        """Could a page rendered at `since` miss a change to `keys`? True unless this hub knows it did not."""
+        if since is None or self.complete_since is None:
+            return True
+        after = since - MARGIN_SECONDS
+        return self.complete_since > after or any(self.last_changed.get(key, 0.0) > after for key in keys)
 
     async def close(self) -> None:
         if self.task is not None and not self.task.done():
@@ -180,7 +210,7 @@ class SqliteSource(Source):
             self.hub.changed(keys)
         if started:
             # Rows written before this first read were never looked at.
-            self.hub.wake_all()
+            self.hub.caught_up()
 
     async def run(self) -> None:
         try:
@@ -190,10 +220,12 @@ class SqliteSource(Source):
                 except Exception:
                     log.warning("live updates: could not read the changes; trying again", exc_info=True)
                     self.last = None
+                    self.hub.lost()
                 await asyncio.sleep(self.interval)
         finally:
             # Nobody listens: the next reader starts from the rows written by then.
             self.last = None
+            self.hub.lost()
 
     async def close(self) -> None:
         self.executor.shutdown(wait=False)
@@ -215,14 +247,16 @@ class PostgresSource(Source):
                 self.connection = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
                 await self.connection.execute(f"LISTEN {CHANNEL}")
                 # Whatever was written before LISTEN took hold (or while the connection was lost).
-                self.hub.wake_all()
+                self.hub.caught_up()
                 while self.hub.listening:
                     async for note in self.connection.notifies(timeout=KEEPALIVE_SECONDS):
                         self.hub.changed(keys_of(note.payload))
             except psycopg.Error:
                 log.warning("live updates: lost the database connection; reconnecting", exc_info=True)
+                self.hub.lost()
                 await asyncio.sleep(RECONNECT_SECONDS)
             finally:
+                self.hub.lost()
                 await self.close()
 
     async def close(self) -> None:
@@ -278,6 +312,7 @@ def _event(name: str) -> str:
 
 async def events(
     keys: Iterable[Key],
+    since: float | None = None,
     *,
     hub_for: Callable[[], Hub] | None = None,
     gap: float | None = None,
@@ -294,7 +329,9 @@ async def events(
     loop = asyncio.get_running_loop()
     ends = loop.time() + lifetime
     try:
-        initial = "".join(_event(EVENTS[kind]) for kind in sorted({kind for kind, _ in keys} - {"m"}))
+        missed = hub_now.may_have_missed(keys, since)
+        parts = sorted({kind for kind, _ in keys} - {"m"}) if missed else []
+        initial = "".join(_event(EVENTS[kind]) for kind in parts)
         yield f"retry: {RETRY_MS}\n\n{initial}"
         while (left := ends - loop.time()) > 0:
             try:

@@ -9,6 +9,8 @@ it every 30 s, for what time alone changes (SLA badges) and in case a proxy hold
 
 from __future__ import annotations
 
+import math
+
 from django.contrib import messages
 from django.db import connections
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
@@ -21,7 +23,7 @@ from django.views.decorators.http import require_POST, require_safe
 from smmdesk.accounts.access import can, workspace_view
 from smmdesk.inbox import actions, conversation_views, live, queries
 from smmdesk.inbox.actions import InboxError
-from smmdesk.inbox.conversation_views import MANAGE, VIEW, field_errors, inbox_url, render_page
+from smmdesk.inbox.conversation_views import MANAGE, VIEW, field_errors, inbox_url, render_page, stream_url
 from smmdesk.inbox.forms import BulkForm, FilterForm
 from smmdesk.inbox.models import Conversation, Kind, Priority, Sentiment, Status
 from smmdesk.lib.redirects import back
@@ -143,9 +145,10 @@ def _presets(request) -> list[tuple[str, str, bool]]:
 @workspace_view(VIEW)
 @require_safe
 def inbox_list(request):
+    live_stream_url = stream_url(request, "list=1")
     context = _list_context(request)
     context["presets"] = _presets(request)
-    context["live_stream_url"] = f"{inbox_url(request, 'stream')}?list=1"
+    context["live_stream_url"] = live_stream_url
     if can(request, MANAGE):
         context["bulk_form"] = BulkForm(workspace=request.workspace)
     return render_page(request, "inbox/list.html", context)
@@ -160,6 +163,15 @@ def updates(request):
         # Most polls end here: the rows are only worked out to render.
         return HttpResponse(status=204)
     return render_page(request, "inbox/_list.html", _list_context(request, filtered))
+
+
+def _since(request) -> float | None:
+    """When the page was rendered; without it (or unreadable) the stream opens with a fetch anyway."""
+    try:
+        since = float(request.GET.get("since", ""))
+    except ValueError:
+        return None
+    return since if math.isfinite(since) else None
 
 
 @workspace_view(VIEW)
@@ -183,7 +195,7 @@ def stream(request):
     for connection in connections.all(initialized_only=True):
         if not connection.in_atomic_block:
             connection.close()
-    response = StreamingHttpResponse(live.events(keys), content_type="text/event-stream")
+    response = StreamingHttpResponse(live.events(keys, _since(request)), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     # nginx would otherwise hold the events back in its buffer.
     response["X-Accel-Buffering"] = "no"

@@ -4,8 +4,11 @@ process's hub wakes only the streams concerned, and a stream says what changed a
 from __future__ import annotations
 
 import asyncio
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from asgiref.sync import sync_to_async
 from django.db import connection, connections
 from django.urls import reverse
@@ -93,6 +96,47 @@ def test_an_idle_stream_sends_a_comment_to_keep_the_connection_and_ends_after_it
     chunks, ended = asyncio.run(main())
     assert chunks == [f"retry: {live.RETRY_MS}\n\n", ": waiting\n\n"]
     assert ended == [f"retry: {live.RETRY_MS}\n\n"]
+
+
+def test_a_page_rendered_after_the_last_change_to_its_keys_needs_no_first_fetch():
+    start = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+    def at(seconds):
+        return (start + timedelta(seconds=seconds)).timestamp()
+
+    async def main():
+        hub = live.Hub(IdleSource, start=False)
+        answers = {"no since": hub.may_have_missed([("c", 1)], None)}
+        with time_machine.travel(start, tick=False) as traveller:
+            answers["not listening yet"] = hub.may_have_missed([("c", 1)], at(10))
+            hub.caught_up()
+            traveller.shift(5)
+            hub.changed([("c", 1)])
+            answers["changed long before the page"] = hub.may_have_missed([("c", 1)], at(10))
+            answers["page rendered as it began listening"] = hub.may_have_missed([("c", 2)], at(1))
+            traveller.shift(4)
+            hub.changed([("c", 2), ("w", 7)])
+            answers["changed just before the page"] = hub.may_have_missed([("c", 2)], at(10))
+            answers["another key changed"] = hub.may_have_missed([("c", 1), ("w", 8)], at(10))
+            hub.lost()
+            answers["lost its connection"] = hub.may_have_missed([("c", 1)], at(10))
+            hub.caught_up()
+            traveller.shift(5)
+            stream = live.events([("c", 3), ("m", 1)], at(14), hub_for=lambda: hub)
+            answers["first chunk"] = await anext(stream)
+            await stream.aclose()
+        return answers
+
+    assert asyncio.run(main()) == {
+        "no since": True,
+        "not listening yet": True,
+        "changed long before the page": False,
+        "page rendered as it began listening": True,
+        "changed just before the page": True,
+        "another key changed": False,
+        "lost its connection": True,
+        "first chunk": f"retry: {live.RETRY_MS}\n\n",
+    }
 
 
 def test_conninfo_keeps_libpq_options_and_drops_djangos():
@@ -312,13 +356,15 @@ def test_the_pages_name_their_stream_and_fetch_on_its_events(cast, client):
     slug = cast.workspace.slug
     stream = reverse("inbox:stream", kwargs={"slug": slug})
     listing = client.get(reverse("inbox:list", kwargs={"slug": slug})).content.decode()
-    assert f'data-live-stream="{stream}?list=1"' in listing
+    assert re.search(rf'data-live-stream="{stream}\?list=1&amp;since=\d+\.\d{{3}}"', listing)
     assert 'id="inbox-list"' in listing and 'hx-trigger="live, every 30s"' in listing
     page = client.get(
         reverse("inbox:conversation", kwargs={"slug": slug, "conversation_id": conversation.pk})
     )
     text = page.content.decode()
-    assert f'data-live-stream="{stream}?conversation={conversation.pk}"' in text
+    assert re.search(
+        rf'data-live-stream="{stream}\?conversation={conversation.pk}&amp;since=\d+\.\d{{3}}"', text
+    )
     assert 'id="conversation-live"' in text and 'hx-trigger="live, every 30s"' in text
 
 
