@@ -174,8 +174,15 @@ def bench_faults(rate, replies, posts, channels, revoked, seed, threads):
     "--redis-url", required=True, help="An empty Redis database (redis://host:port/N), emptied afterwards."
 )
 @click.option("--keep", is_flag=True, help="Keep the database and Redis contents after the run, to look at.")
-def bench_load(agents, minutes, rate, web_workers, workers, history, database_url, redis_url, keep):
+@click.option(
+    "--poll",
+    is_flag=True,
+    help="Open pages poll every second, as they did before their live stream (to compare the two).",
+)
+def bench_load(agents, minutes, rate, web_workers, workers, history, database_url, redis_url, keep, poll):
     """N agents work the inbox in the real web and worker processes while messages arrive; latency per action."""
     from smmdesk.bench.load import run_load
 
-    _run_bench(run_load, agents, minutes, rate, web_workers, workers, database_url, redis_url, history, keep)
+    _run_bench(
+        run_load, agents, minutes, rate, web_workers, workers, database_url, redis_url, history, keep, poll
+    )

@@ -76,14 +76,14 @@ def run_load(
     redis_url: str,
     history: int = HISTORY,
     keep: bool = False,
+    poll: bool = False,
     echo=print,
 ) -> str:
     """Run the benchmark in a child process; returns its last line."""
     check_urls(database_url, redis_url)
     args = ["--agents", str(agents), "--minutes", str(minutes), "--rate", str(rate)]
     args += ["--web-workers", str(web_workers), "--workers", str(workers), "--history", str(history)]
-    if keep:
-        args.append("--keep")
+    args += ["--keep"] * keep + ["--poll"] * poll
     return run_child("smmdesk.bench.load", args, echo, database_url=database_url, redis_url=redis_url)
 
 
@@ -434,7 +434,7 @@ def summary_line(agents: int, minutes: float, stats, inbound: int, rate: float, 
     )
 
 
-def _generate(desk, cookies, seconds: float, inbound):
+def _generate(desk, cookies, seconds: float, inbound, live: bool):
     from smmdesk.bench import loadgen
 
     try:
@@ -444,7 +444,9 @@ def _generate(desk, cookies, seconds: float, inbound):
     except ImportError:  # the generator runs on the default loop, a little slower
         factory = None
     with asyncio.Runner(loop_factory=factory) as runner:
-        return runner.run(loadgen.run(desk, cookies, seconds=seconds, inbound=inbound, progress=say))
+        return runner.run(
+            loadgen.run(desk, cookies, seconds=seconds, inbound=inbound, progress=say, live=live)
+        )
 
 
 def run(args) -> str:
@@ -485,8 +487,11 @@ def _run(args) -> str:
         inbound = loadgen.Inbound(hooks, items, args.rate, loadgen.Stats(), clock=loadgen.RealClock())
         cpu_before, busy_before, started = servers.cpu(), machine_busy(), time.monotonic()
         me_before = _cpu_ticks(os.getpid())
-        say(f"load: {args.agents} agents for {args.minutes:g} min, inbound {args.rate:g} msg/s")
-        stats = _generate(desk, cookies, seconds, inbound)
+        pages = "poll every second, as before their stream" if args.poll else "hold their live stream"
+        say(
+            f"load: {args.agents} agents for {args.minutes:g} min, inbound {args.rate:g} msg/s; pages {pages}"
+        )
+        stats = _generate(desk, cookies, seconds, inbound, live=not args.poll)
         wall = time.monotonic() - started
         left = backlog()
         servers.check_alive()
@@ -523,6 +528,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--history", type=int, default=HISTORY)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--poll", action="store_true")
     args = parser.parse_args(argv)
     if min(args.agents, args.web_workers, args.workers) < 1 or args.minutes <= 0 or args.rate <= 0:
         parser.error("--agents, --web-workers and --workers must be at least 1; --minutes and --rate above 0")
