@@ -187,6 +187,10 @@ if REDIS_URL:
         "utc": True,
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Every request reads its session; Redis answers that without a query, and every web process sees
+    # the same cache. Sessions are still written through to the database (signing out deletes both).
+    # Not without Redis: a per-process cache would keep a signed-out session alive in the others.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     HUEY = {
         "huey_class": "huey.SqliteHuey",

@@ -167,3 +167,21 @@ def test_smmdesk_https_makes_the_cookies_secure_and_turns_on_hsts(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == [True, True, True, True, 31536000]
+
+
+def test_sessions_are_read_from_redis_only_when_every_process_shares_it(tmp_path):
+    """With REDIS_URL the session is read from the shared cache (written through to the database); without
+    it, from the database, since a per-process cache would keep a signed-out session alive elsewhere."""
+    script = "from django.conf import settings as s; print(s.SESSION_ENGINE)"
+    engines = []
+    for redis in ("redis://127.0.0.1:6379/15", ""):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SMMDESK_") and k != "REDIS_URL"}
+        env.update(DJANGO_SETTINGS_MODULE="smmdesk.settings", SMMDESK_DATA_DIR=str(tmp_path))
+        if redis:
+            env["REDIS_URL"] = redis
+        result = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        engines.append(result.stdout.strip().splitlines()[-1])
+    assert engines == ["django.contrib.sessions.backends.cached_db", "django.contrib.sessions.backends.db"]

@@ -14,9 +14,9 @@ How a change reaches a page:
    POLL_SECONDS (SQLite), and wakes the streams concerned: a list page on any conversation of its
    workspace, a conversation page on its conversation, every page on its member's notices.
 3. A woken stream sends an event that names what changed. The page fetches the fragment it has always
-   fetched, which answers 204 when what it shows did not change. Changes within GAP_SECONDS of each other
-   go out as one event, so even a workspace taking in 50 messages a second costs an open list one fetch
-   per GAP.
+   fetched, which answers 204 when what it shows did not change. Changes within GAPS of each other go
+   out as one event, so even a workspace taking in 50 messages a second costs an open list one fetch
+   every 2 seconds.
 
 A stream opens with an event for each part of its page, so that whatever changed between rendering the
 page and connecting is fetched then; unless the page says when it was rendered (`since`) and the hub,
@@ -42,7 +42,10 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "smmdesk_live"
 POLL_SECONDS = 0.5
-GAP_SECONDS = 1.0
+# The shortest time between two events of a kind on one stream; what changes meanwhile goes out as one
+# event after it. A list is re-rendered whole for each fetch, and a busy workspace changes it many times a
+# second; notices were fetched every 15 s before the stream, and one every 10 s is still sooner.
+GAPS = {"conversation": 1.0, "list": 2.0, "notice": 10.0}
 KEEPALIVE_SECONDS = 20.0
 LIFETIME_SECONDS = 300.0
 RETRY_MS = 2000
@@ -315,32 +318,47 @@ async def events(
     since: float | None = None,
     *,
     hub_for: Callable[[], Hub] | None = None,
-    gap: float | None = None,
+    gaps: dict[str, float] | None = None,
     keepalive: float | None = None,
     lifetime: float | None = None,
+    clock: Callable[[], float] | None = None,
 ):
-    """The text of one page's stream. The timings default to this module's settings when it starts."""
+    """The text of one page's stream. The timings default to this module's settings when it starts;
+    `clock` (the event loop's by default) lets a test move time."""
     keys = list(keys)
-    gap = GAP_SECONDS if gap is None else gap
+    gaps = GAPS if gaps is None else gaps
     keepalive = KEEPALIVE_SECONDS if keepalive is None else keepalive
     lifetime = LIFETIME_SECONDS if lifetime is None else lifetime
     hub_now = (hub_for or hub)()
     subscription = hub_now.subscribe(keys)
-    loop = asyncio.get_running_loop()
-    ends = loop.time() + lifetime
+    clock = clock or asyncio.get_running_loop().time
+    started = clock()
+    ends, spoke = started + lifetime, started
+    held: set[str] = set()
+    allowed_at: dict[str, float] = {}
     try:
         missed = hub_now.may_have_missed(keys, since)
         parts = sorted({kind for kind, _ in keys} - {"m"}) if missed else []
-        initial = "".join(_event(EVENTS[kind]) for kind in parts)
-        yield f"retry: {RETRY_MS}\n\n{initial}"
-        while (left := ends - loop.time()) > 0:
+        for event in (EVENTS[kind] for kind in parts):
+            allowed_at[event] = started + gaps.get(event, 0.0)
+        yield f"retry: {RETRY_MS}\n\n" + "".join(_event(EVENTS[kind]) for kind in parts)
+        while (now := clock()) < ends:
+            wake_at = min([spoke + keepalive, ends, *(allowed_at.get(event, now) for event in held)])
             try:
-                await asyncio.wait_for(subscription.ready.wait(), min(keepalive, left))
+                await asyncio.wait_for(subscription.ready.wait(), max(0.0, wake_at - now))
+                held.update(subscription.take())
             except TimeoutError:
+                pass
+            now = clock()
+            due = sorted(event for event in held if allowed_at.get(event, now) <= now)
+            if due:
+                held.difference_update(due)
+                allowed_at.update((event, now + gaps.get(event, 0.0)) for event in due)
+                spoke = now
+                yield "".join(_event(event) for event in due)
+            elif now >= spoke + keepalive:
+                spoke = now
                 # A comment line: keeps proxies from closing an idle connection.
                 yield ": waiting\n\n"
-                continue
-            yield "".join(_event(name) for name in subscription.take())
-            await asyncio.sleep(gap)
     finally:
         hub_now.unsubscribe(subscription)

@@ -34,7 +34,7 @@ def stream_chunks(keys, steps, **timings):
     async def main():
         hub = live.Hub(IdleSource)
         stream = live.events(
-            keys, hub_for=lambda: hub, **{"gap": 0, "keepalive": 60, "lifetime": 60, **timings}
+            keys, hub_for=lambda: hub, **{"gaps": {}, "keepalive": 60, "lifetime": 60, **timings}
         )
         chunks = [await anext(stream)]
         for step in steps:
@@ -80,6 +80,41 @@ def test_changes_within_a_gap_go_out_as_one_event_each():
 
     chunks, _ = stream_chunks([("m", 1), ("w", 2)], [burst])
     assert chunks[1] == "event: list\ndata: \n\nevent: notice\ndata: \n\n"
+
+
+def test_each_kind_of_event_waits_its_gap_and_what_came_meanwhile_follows_after_it():
+    class Clock:
+        t = 100.0
+
+        def __call__(self):
+            return self.t
+
+    clock = Clock()
+
+    async def main():
+        hub = live.Hub(IdleSource)
+        stream = live.events(
+            [("m", 1), ("c", 5)], hub_for=lambda: hub, gaps={"notice": 10.0}, clock=clock, lifetime=600
+        )
+        chunks = [await anext(stream)]
+        hub.changed([("m", 1)])
+        chunks.append(await anext(stream))
+        # A second notice within 10 s waits; a change to the conversation (no gap here) does not.
+        clock.t += 4
+        hub.changed([("m", 1)])
+        hub.changed([("c", 5)])
+        chunks.append(await anext(stream))
+        clock.t += 6
+        chunks.append(await anext(stream))
+        await stream.aclose()
+        await hub.close()
+        return chunks
+
+    assert asyncio.run(main())[1:] == [
+        "event: notice\ndata: \n\n",
+        "event: conversation\ndata: \n\n",
+        "event: notice\ndata: \n\n",
+    ]
 
 
 def test_an_idle_stream_sends_a_comment_to_keep_the_connection_and_ends_after_its_lifetime():
