@@ -184,7 +184,7 @@ def stream(request):
         keys.append(("w", request.workspace.pk))
     wanted = request.GET.get("conversation")
     if wanted is not None:
-        if not wanted.isdigit() or len(wanted) > 18:
+        if not (wanted.isascii() and wanted.isdigit()) or len(wanted) > 18:
             return HttpResponseBadRequest(
                 _("conversation: expected a conversation's number"), content_type="text/plain"
             )

@@ -350,6 +350,7 @@ def test_the_stream_needs_a_member_and_a_conversation_of_the_workspace(cast, cli
     assert client.get(f"{stream}?list=1").status_code == 302
     client.force_login(cast.users["viewer"])
     assert client.get(f"{stream}?conversation={rival.pk}").status_code == 404
+    assert client.get(f"{stream}?conversation=%C2%B2").status_code == 400
     bad = client.get(f"{stream}?conversation=12abc")
     assert bad.status_code == 400 and b"conversation" in bad.content
     client.force_login(cast.outsider)
