@@ -133,15 +133,14 @@ class Hub:
             self.last_changed = {k: t for k, t in self.last_changed.items() if t > now - REMEMBER_SECONDS}
 
     def caught_up(self) -> None:
-        """The source reads (or listens) again from now on; anything may have changed meanwhile."""
+        """The source reads (or listens) again from now on; any list or conversation may have changed
+        meanwhile. Notices are left out: a page fetches them as it loads and every minute, and an event
+        now would hold back the next, real one for its gap."""
         self.complete_since = time.time()
-        self.wake_all()
+        self.changed([key for key in self.by_key if key[0] != "m"])
 
     def lost(self) -> None:
         self.complete_since = None
-
-    def wake_all(self) -> None:
-        self.changed(list(self.by_key))
 
     def may_have_missed(self, keys: Iterable[Key], since: float | None) -> bool:
         """Could a page rendered at `since` miss a change to `keys`? True unless this hub knows it did not."""

@@ -264,6 +264,27 @@ def test_new_conversation_appears_without_reload(page: Page, server):
     expect(page).to_have_url(re.compile(r"/accounts/login/"), timeout=3000)
 
 
+def test_an_open_conversation_shows_a_new_message_and_a_notice_without_reload(page: Page, server):
+    marker = f"stream{uuid.uuid4().hex[:8]}"
+    email = demo_email("agent")
+    [conversation] = seed(server, [message(marker, 1, "Можно на завтра?", "Ольга")])
+    log_in(page, email)
+    page.goto(f"/w/{ORENBURG}/inbox/c/{conversation}/")
+    timeline = page.get_by_test_id("timeline")
+    # Outside opening hours an automatic acknowledgement may follow it; only the customer's text matters.
+    expect(timeline).to_contain_text("Можно на завтра?")
+    expect(timeline).not_to_contain_text("И во сколько?")
+    page.evaluate("window.__sameDocument = true")
+
+    # The same customer writes again, and a notice for this agent arrives.
+    follow_up = message(marker, 2, "И во сколько?", "Ольга", author_id=f"{marker}-author-1")
+    notice = f"Handed to you {marker}"
+    assert seed(server, [follow_up], [{"email": email, "text": notice}]) == [conversation]
+    expect(timeline).to_contain_text("И во сколько?", timeout=3000)
+    expect(page.get_by_test_id("notices")).to_contain_text(notice, timeout=5000)
+    assert page.evaluate("window.__sameDocument") is True
+
+
 def test_quote_the_department_and_insert_a_canned_reply(page: Page, server):
     marker = f"quote{uuid.uuid4().hex[:8]}"
     answer = "Мастер перезвонит сегодня в 15:00 <b>и</b> всё исправит"

@@ -189,6 +189,18 @@ def test_a_page_rendered_after_the_last_change_to_its_keys_needs_no_first_fetch(
     }
 
 
+def test_catching_up_wakes_lists_and_conversations_but_not_notices():
+    async def main():
+        hub = live.Hub(IdleSource, start=False)
+        page = hub.subscribe([("c", 5), ("m", 1)])
+        listing = hub.subscribe([("w", 2), ("m", 1)])
+        hub.caught_up()
+        return page.take(), listing.take()
+
+    # A notice event now would hold the next, real one back for its gap; pages fetch notices as they load.
+    assert asyncio.run(main()) == (["conversation"], ["list"])
+
+
 def test_conninfo_keeps_libpq_options_and_drops_djangos():
     info = live.postgres_conninfo(
         {
