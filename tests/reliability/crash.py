@@ -51,6 +51,9 @@ from tests.reliability.product import (
 MESSAGES = 400  # over both halves of the ingestion scenario
 EVENTS_PER_BODY = 10
 SENDERS = 3
+# Seconds each sender waits before each body. Unpaced, a warm worker (which takes a channel's waiting
+# bodies in one transaction) or the web stored a whole half before the first look, so no kill was mid-work.
+PACE = 0.2
 POSTS = 80  # per kill
 ROWS = 30_000  # per import
 SETTLE_TIMEOUT = 90.0
@@ -113,10 +116,16 @@ class Sender:
             self.answers[index] = answer
             self.seen[str(answer)] += 1
 
-    def send(self, indexes) -> None:
+    def send(self, indexes, pace: float = 0.0) -> None:
         indexes = list(indexes)
+
+        def post(index):
+            if pace:
+                time.sleep(pace)
+            self.post(index, client)
+
         with http_client() as client, ThreadPoolExecutor(SENDERS) as pool:
-            list(pool.map(lambda index: self.post(index, client), indexes))
+            list(pool.map(post, indexes))
 
     def unanswered(self, indexes) -> list[int]:
         return [index for index in indexes if self.answers.get(index) != 200]
@@ -161,7 +170,17 @@ def ingest() -> dict:
             sent |= expected
             at_kill = {}
             if victim == "worker":
-                sender.send(indexes)
+                # A first body warms the worker up (its language models load on the first message); the
+                # rest arrive paced while it works, and the kill comes a quarter of the way through.
+                first = ids(indexes[:1])
+                sender.send(indexes[:1])
+                wait_until(
+                    lambda: messages.filter(external_id__in=first).count() == len(first),
+                    "the worker warm",
+                    [pool],
+                )
+                posting = threading.Thread(target=sender.send, args=(indexes[1:], PACE))
+                posting.start()
                 at_kill["messages"] = kill_when(
                     lambda: messages.filter(external_id__in=expected).count(),
                     len(expected) // 4,
@@ -170,9 +189,10 @@ def ingest() -> dict:
                     [pool],
                 )
                 say(f"ingest: SIGKILL worker pid {pool.kill_and_restart(0)}, {at_kill['messages']} stored")
+                posting.join()
             else:
                 before = raw_events.count()
-                posting = threading.Thread(target=sender.send, args=(indexes,))
+                posting = threading.Thread(target=sender.send, args=(indexes, PACE))
                 posting.start()
                 at_kill["bodies"] = kill_when(
                     lambda: raw_events.count() - before, len(indexes) // 3, len(indexes), "bodies", [web]
