@@ -21,8 +21,8 @@ How a change reaches a page:
 A stream opens with an event for each part of its page, so that whatever changed between rendering the
 page and connecting is fetched then; unless the page says when it was rendered (`since`) and the hub,
 listening since before then, has seen no change to the page's keys after it (less MARGIN_SECONDS, for a
-read that came before `since` and for clocks of other machines). It ends after LIFETIME_SECONDS (the browser reconnects after RETRY_MS), so a
-signed-out session or a changed role takes effect within minutes.
+read that came before `since` and for clocks of other machines). It ends after LIFETIME_SECONDS (the
+browser reconnects after RETRY_MS), so a signed-out session or a changed role takes effect within minutes.
 """
 
 from __future__ import annotations
@@ -267,33 +267,21 @@ class PostgresSource(Source):
             await connection.close()
 
 
-def postgres_conninfo(settings: dict) -> str:
+def postgres_conninfo(connection) -> str:
+    """libpq's connection string for a Django PostgreSQL connection: Django's own parameters, less the
+    ones it hands to psycopg as Python objects."""
     from psycopg.conninfo import make_conninfo
 
-    # Django's own keys in OPTIONS; the rest are libpq's (connect_timeout, sslmode, …).
-    django_only = {
-        "pool",
-        "server_side_binding",
-        "isolation_level",
-        "assume_role",
-        "cursor_factory",
-        "prepare_threshold",
-    }
-    options = {k: v for k, v in settings.get("OPTIONS", {}).items() if k not in django_only}
-    parts = {
-        "dbname": settings["NAME"],
-        "user": settings.get("USER") or None,
-        "password": settings.get("PASSWORD") or None,
-        "host": settings.get("HOST") or None,
-        "port": settings.get("PORT") or None,
-    }
-    return make_conninfo("", **{k: v for k, v in parts.items() if v is not None}, **options)
+    params = connection.get_connection_params()
+    for python_side in ("cursor_factory", "context", "prepare_threshold"):
+        params.pop(python_side, None)
+    return make_conninfo("", **params)
 
 
 def source_for_database(hub: Hub) -> Source:
     connection = connections["default"]
     if connection.vendor == "postgresql":
-        return PostgresSource(hub, postgres_conninfo(connection.settings_dict))
+        return PostgresSource(hub, postgres_conninfo(connection))
     return SqliteSource(hub)
 
 

@@ -202,16 +202,18 @@ def test_catching_up_wakes_lists_and_conversations_but_not_notices():
 
 
 def test_conninfo_keeps_libpq_options_and_drops_djangos():
-    info = live.postgres_conninfo(
-        {
-            "NAME": "smmdesk",
-            "USER": "app",
-            "PASSWORD": "s3cret",
-            "HOST": "db.internal",
-            "PORT": "5433",
-            "OPTIONS": {"connect_timeout": 5, "sslmode": "require", "pool": {"min_size": 2}},
-        }
-    )
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    settings = {
+        "NAME": "smmdesk",
+        "USER": "app",
+        "PASSWORD": "s3cret",
+        "HOST": "db.internal",
+        "PORT": "5433",
+        "OPTIONS": {"connect_timeout": 5, "sslmode": "require", "pool": {"min_size": 2}},
+        "TIME_ZONE": None,
+    }
+    info = live.postgres_conninfo(DatabaseWrapper(settings))
     words = set(info.split())
     assert {"dbname=smmdesk", "user=app", "password=s3cret", "host=db.internal", "port=5433"} <= words
     assert {"connect_timeout=5", "sslmode=require"} <= words
@@ -231,7 +233,7 @@ def announced(write) -> list[tuple[str, int]]:
         return [key for keys in changes for key in keys]
     import psycopg
 
-    with psycopg.connect(live.postgres_conninfo(connection.settings_dict), autocommit=True) as listener:
+    with psycopg.connect(live.postgres_conninfo(connection), autocommit=True) as listener:
         listener.execute(f"LISTEN {live.CHANNEL}")
         write()
         # Delivered in commit order, so this one comes after everything write() committed.
